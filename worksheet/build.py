@@ -1,0 +1,163 @@
+"""Render the student worksheet and its answer key from one bank and one template, then build the PDFs.
+
+    build_worksheet("dist/worksheet", figures={"epoch_grid": grid_png, "metrics": metrics_png})
+
+Both documents come from templates/worksheet.tex.j2 (``solutions`` false / true). Figures from the
+reference run are optional: a missing one is replaced by a sentence, never by a broken \\includegraphics.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import jinja2
+from tqdm import tqdm
+
+from .bank import BANK_PATH, RUN_FIGURES, SECTIONS_PATH, load_sections, worksheet_questions
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATE_NAME = "worksheet.tex.j2"
+INSTALL_HINT = ("TeX not installed: apt-get install -y --no-install-recommends "
+                "texlive-latex-base texlive-latex-recommended texlive-pictures latexmk")
+FIGURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf")
+RUN_NAMES = {"epoch_grid": "grid of the 11 epoch snapshots", "metrics": "plot of the metrics over epochs"}
+RUN_CAPTIONS = {
+    "epoch_grid": "The 64-dimensional embeddings of the reference solution run (primary variant) at each "
+                  "of the 11 snapshots, projected to two dimensions and coloured by topic.",
+    "metrics": "Separation of the held-out articles over the same 11 snapshots of the reference run.",
+}
+
+
+class WorksheetError(RuntimeError):
+    """The worksheet could not be built; the message names the file and the problem."""
+
+
+# --- LaTeX escaping ---------------------------------------------------------------------------
+
+_PROSE = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+    "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
+    ">": r"\textgreater{}", "\u2013": "--", "\u2014": "---", "\u2026": r"\dots{}",
+    "\u2192": r"$\rightarrow$", "\u00d7": r"$\times$", "\u2248": r"$\approx$",
+}
+_PROSE_RE = re.compile("|".join(map(re.escape, _PROSE)))
+# In typewriter type (OT1 cmtt) these characters are real glyphs at their ASCII positions; \symbol
+# prints them as such, so they also copy out of the PDF as themselves.
+_CODE_RE = re.compile(r"[\\{}_^~#$%&<>]")
+
+
+def _escape_prose(text: str) -> str:
+    text = _PROSE_RE.sub(lambda m: _PROSE[m.group()], text)
+    return re.sub(r'"([^"]*)"', r"``\1''", text)   # straight double quotes -> typeset quotes
+
+
+def _escape_code(text: str) -> str:
+    return r"\texttt{" + _CODE_RE.sub(lambda m: rf"\symbol{{{ord(m.group())}}}", text) + "}"
+
+
+def latex_escape(text) -> str:
+    """Plain text -> LaTeX: specials escaped, `inline code` set in typewriter."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:            # an unmatched backtick is just a character
+        parts[-2:] = [parts[-2] + "`" + parts[-1]]
+    return "".join(_escape_code(p) if i % 2 else _escape_prose(p) for i, p in enumerate(parts))
+
+
+def environment() -> jinja2.Environment:
+    """Jinja with LaTeX-friendly delimiters: \\BLOCK{...}, \\VAR{...}, \\#{...}."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        block_start_string=r"\BLOCK{", block_end_string="}",
+        variable_start_string=r"\VAR{", variable_end_string="}",
+        comment_start_string=r"\#{", comment_end_string="}",
+        trim_blocks=True, lstrip_blocks=True, autoescape=False, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["latex_escape"] = latex_escape
+    return env
+
+
+# --- building -----------------------------------------------------------------------------------
+
+def _figure_names(figures: dict[str, Path] | None) -> dict[str, str]:
+    """Check the run figures; returns {figure name: file name beside the .tex}."""
+    names = {}
+    for key, src in (figures or {}).items():
+        if key not in RUN_FIGURES:
+            raise WorksheetError(f"figures: unknown figure {key!r} (known: {', '.join(RUN_FIGURES)})")
+        src = Path(src)
+        if not src.is_file():
+            raise WorksheetError(f"{src}: figure {key!r} not found")
+        if src.suffix.lower() not in FIGURE_SUFFIXES:
+            raise WorksheetError(f"{src}: figure {key!r} must be one of {', '.join(FIGURE_SUFFIXES)}")
+        names[key] = f"{key}{src.suffix.lower()}"
+    return names
+
+
+def _first_latex_error(log: str) -> str:
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("!"):
+            where = next((l.split(" ", 1)[0] for l in lines[i + 1:i + 12] if re.match(r"l\.\d+", l)), "")
+            return f"{line[1:].strip()} ({where})" if where else line[1:].strip()
+    return "no error line in the log"
+
+
+def _latexmk(tex: Path, files: list[Path]) -> Path:
+    """Build tex into a PDF beside it, compiling in a scratch directory so no aux files are left."""
+    with tempfile.TemporaryDirectory(prefix="worksheet-") as tmp:
+        for f in [tex, *files]:
+            shutil.copyfile(f, Path(tmp) / f.name)
+        cmd = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-quiet", tex.name]
+        try:
+            subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=300, check=True)
+        except subprocess.TimeoutExpired:
+            raise WorksheetError(f"{tex}: LaTeX did not finish within 300 s") from None
+        except subprocess.CalledProcessError:
+            log = Path(tmp, tex.with_suffix(".log").name)
+            text = log.read_text(encoding="latin-1") if log.exists() else ""
+            raise WorksheetError(f"{tex}: LaTeX failed: {_first_latex_error(text)}") from None
+        pdf = tex.with_suffix(".pdf")
+        shutil.copyfile(Path(tmp) / pdf.name, pdf)
+    return pdf
+
+
+def render(solutions: bool, figures: dict[str, str], title: str, course_name: str, term: str,
+           bank: Path | str = BANK_PATH, sections: Path | str = SECTIONS_PATH) -> str:
+    """The LaTeX source of the worksheet (solutions=False) or the answer key (solutions=True)."""
+    questions = worksheet_questions(bank)
+    return environment().get_template(TEMPLATE_NAME).render(
+        solutions=solutions, title=title, course_name=course_name, term=term,
+        sections=load_sections(sections), questions=questions, total=sum(q.points for q in questions),
+        figures=figures, run_names=RUN_NAMES, run_captions=RUN_CAPTIONS,
+    )
+
+
+def build_worksheet(out_dir, figures: dict[str, Path] | None = None,
+                    title: str = "Lab 8: Representation Learning and Latent Spaces",
+                    course_name: str = "Introduction to Machine Learning", term: str = "Fall 2026",
+                    name: str = "lab8_worksheet") -> dict:
+    """Write <name>.tex and <name>_solutions.tex (and the figures) into out_dir and build both PDFs.
+
+    Returns {"pdfs": [worksheet.pdf, solutions.pdf], "skipped": None}, or builds nothing and returns
+    {"pdfs": [], "skipped": INSTALL_HINT} when latexmk or pdflatex is not on PATH.
+    """
+    if not (shutil.which("latexmk") and shutil.which("pdflatex")):
+        return {"pdfs": [], "skipped": INSTALL_HINT}
+    fig_names = _figure_names(figures)
+    # Render both sources first, so a bad bank or template leaves nothing half-written.
+    sources = {f"{name}.tex": render(False, fig_names, title, course_name, term),
+               f"{name}_solutions.tex": render(True, fig_names, title, course_name, term)}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for key, file_name in fig_names.items():
+        shutil.copyfile(figures[key], out_dir / file_name)
+    pdfs = []
+    for tex_name, source in tqdm(sources.items(), desc="worksheet PDFs", unit="pdf", leave=False):
+        tex = out_dir / tex_name
+        tex.write_text(source, encoding="utf-8")
+        pdfs.append(_latexmk(tex, [out_dir / f for f in fig_names.values()]))
+    return {"pdfs": pdfs, "skipped": None}
