@@ -38,7 +38,7 @@ def execute_notebook(notebook: Path, support: list[Path], out_dir: Path, timeout
         executed = out_dir / notebook.name
         nbformat.write(nb, executed)
         for produced in tmp.iterdir():
-            if produced.name not in before and produced.is_file():
+            if produced.name not in before and produced.is_file() and not produced.name.startswith("."):
                 shutil.copy(produced, out_dir / produced.name)
     return executed
 
@@ -59,6 +59,10 @@ def secret_lines(master: Path, secret_texts=(), public_texts=()) -> set[str]:
             continue
         if cell.cell_type == "markdown":
             (secret if in_block else given).update(cell.source.splitlines())
+            continue
+        if in_block and not re.search(r"#\s*(BEGIN )?SOLUTION", cell.source):
+            # a solution cell with no in-cell markers is all answer (otter 7.0.0 copies it verbatim)
+            secret.update(cell.source.splitlines())
             continue
         inside = False
         for line in cell.source.splitlines():
