@@ -6,8 +6,10 @@ from tqdm.auto import tqdm
 from replab.training import train_one_epoch
 
 
-def snapshot(model, x, batch_size=1024):
-    """Embeddings of every row, in row order, from one pass in eval mode with the hook switched on."""
+def snapshot(model, x, batch_size=256):
+    """Embeddings of every row, in row order, from one pass in eval mode with the hook switched on.
+    (Batches of a few hundred keep the activations in cache: on 2 CPU cores, 256 ran the CNN's pass
+    twice as fast as 1024.)"""
     # BEGIN SOLUTION
     model.eval()
     model.capture = True
@@ -25,9 +27,10 @@ def train_and_capture(model, x, y, train_rows, epochs=10, lr=0.002, batch_size=0
     """Train on the rows in `train_rows`; return snapshots of all rows, shape (epochs + 1, N, D)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     # BEGIN SOLUTION
+    x_train, y_train = x[train_rows], y[train_rows]
     snapshots = [snapshot(model, x)]  # epoch 0: before any update
     for _ in tqdm(range(epochs), desc="epochs", leave=False):
-        train_one_epoch(model, x[train_rows], y[train_rows], optimizer, batch_size, generator)
+        train_one_epoch(model, x_train, y_train, optimizer, batch_size, generator)
         snapshots.append(snapshot(model, x))
     return np.stack(snapshots)
     # END SOLUTION
