@@ -191,8 +191,10 @@ def grade(args) -> int:
     variant = cfg.variant(args.variant)
     zip_path = Path(args.zip) if args.zip else Path(args.release) / variant.name / "autograder" / f"lab8_{variant.name}_autograder.zip"
     out = Path(args.out)
+    if not zip_path.is_file():
+        raise FileNotFoundError(f"{zip_path}: no autograder zip; run `python build.py --variant {variant.name}` first or pass --zip")
     results = grade_submissions(args.submissions, zip_path, out, jobs=args.jobs, timeout=args.timeout,
-                                expected_name=f"lab8_{variant.name}.ipynb")
+                                expected_name=f"lab8_{variant.name}.ipynb", keep_files=[cfg.csv_name])
     write_grades_csv(results, out / "grades.csv")
     report = write_report(out, results, curves=separation_curves(results, out, cfg, variant))
     possible = sum(cfg.points.values())
