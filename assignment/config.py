@@ -23,6 +23,7 @@ class ConfigError(ValueError):
 class Thresholds:
     silhouette_min: float      # held-out silhouette at the last epoch must reach this
     silhouette_gain_min: float  # ... and exceed epoch 0 by at least this
+    reference: dict = field(default_factory=dict)  # the reference runs they were set from (documentation)
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,12 @@ def _variant(r: _Reader, name: str, data) -> Variant:
     hidden = r.get(data, "hidden", where, list, check=lambda h: h and all(isinstance(x, int) and x > 0 for x in h),
                    problem="must be a non-empty list of positive integers")
     th = r.get(data, "thresholds", where, dict)
-    r.unknown(th, {"silhouette_min", "silhouette_gain_min"}, f"{where}.thresholds")
+    r.unknown(th, {"silhouette_min", "silhouette_gain_min", "reference"}, f"{where}.thresholds")
     thresholds = Thresholds(
         silhouette_min=r.get(th, "silhouette_min", f"{where}.thresholds", float, check=lambda x: -1 <= x <= 1,
                              problem="must lie in [-1, 1]"),
         silhouette_gain_min=r.get(th, "silhouette_gain_min", f"{where}.thresholds", float),
+        reference=r.get(th, "reference", f"{where}.thresholds", dict, default={}),
     )
     topics = r.get(data, "topics", where, list, default=[],
                    check=lambda t: all(isinstance(x, str) and x.strip() for x in t) and len(set(t)) == len(t),

@@ -99,3 +99,25 @@ def test_bad_arguments_fail_with_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "build.py", "--data-dir", str(tmp_path / "nope"), "--out", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "--data-dir is not a folder" in proc.stderr
+
+
+def test_zip_guards_otter_faults_on_gradescope(release, tmp_path):
+    """run_autograder is ours (time limit, kernel clean-up) and ensure_results.py fills in a
+    results.json listing every question when otter wrote none."""
+    out, _ = release
+    zip_path = out / "wikipedia/autograder/lab8_wikipedia_autograder.zip"
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(tmp_path / "source")
+        runner = z.read("run_autograder").decode()
+        mode = z.getinfo("run_autograder").external_attr >> 16
+    assert "timeout" in runner and "ensure_results.py" in runner and mode & 0o111
+    results = tmp_path / "results" / "results.json"
+    subprocess.run([sys.executable, str(tmp_path / "source/ensure_results.py"), "124", str(results),
+                    str(tmp_path / "source/tests")], check=True)
+    data = json.loads(results.read_text())
+    assert data["score"] == 0 and "time limit" in data["output"]
+    assert {t["name"]: t["max_score"] for t in data["tests"]} == {"q1_hook": 2, "q2_capture": 3, "q3_export": 2, "q4_separation": 3}
+    results.write_text('{"score": 7}')  # otter's own results are never overwritten
+    subprocess.run([sys.executable, str(tmp_path / "source/ensure_results.py"), "1", str(results),
+                    str(tmp_path / "source/tests")], check=True)
+    assert json.loads(results.read_text()) == {"score": 7}

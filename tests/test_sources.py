@@ -65,7 +65,7 @@ def test_wikipedia_unreachable_falls_back_quickly(capsys, tmp_path, closed_url):
     start = time.monotonic()
     corpus = load_corpus(variant, cache_dir=tmp_path)
     assert time.monotonic() - start < 5
-    assert corpus.source.startswith("offline default: Wikipedia intro extracts") and corpus.meta["origin"] == "offline"
+    assert corpus.source.startswith("offline default: encyclopedic intros written for this lab") and corpus.meta["origin"] == "offline"
     assert corpus.name == "wikipedia" and len(corpus.class_names) == 6
     out = lines(capsys)
     assert len(out) == 1 and out[0].startswith("wikipedia: live source unavailable (")

@@ -86,7 +86,7 @@ def _text_offline(variant, seed: int) -> Corpus:
     corpus = load_wikipedia_dir(OFFLINE_WIKIPEDIA)
     corpus.name = variant.name
     topics = len(corpus.class_names)
-    corpus.source = f"offline default: Wikipedia intro extracts bundled with replab ({topics} topics)"
+    corpus.source = f"offline default: encyclopedic intros written for this lab, bundled with replab ({topics} topics)"
     if variant.name != "wikipedia":
         corpus.source += f", standing in for the {variant.name} corpus"
     return corpus
