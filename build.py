@@ -67,23 +67,28 @@ def release_variant(cfg, variant, out: Path, data_dir: Path | None, live: bool, 
     sha = corpus.save(snapshot)
     seconds["data"] = time.monotonic() - t
 
+    step = lambda label: print(f"[{name}] {label} …", flush=True)  # progress, one line per step
     t = time.monotonic()
+    step("render master notebook")
     bank = notebook_questions()
     master = assign.prepare_master(cfg, variant, snapshot, _expected(cfg, variant, corpus, assign.snapshot_name(variant)),
                                    work / "master", bank)
     seconds["render"] = time.monotonic() - t
 
     t = time.monotonic()
+    step("otter assign")
     student_dir, zip_path = assign.run_otter_assign(master, work / "assigned")
     seconds["assign"] = time.monotonic() - t
 
     t = time.monotonic()
+    step("execute the solution")
     solution_nb = work / "assigned" / "autograder" / master.name
     executed = verify.execute_notebook(solution_nb, [student_dir / "replab", student_dir / "data", student_dir / "tests"], dest / "solutions",
                                        timeout=timeout)
     seconds["execute"] = time.monotonic() - t
 
     t = time.monotonic()
+    step("verify: grade solution and blank notebook, scan for leaks")
     graded = grade_submissions([executed, student_dir / master.name], zip_path, work / "grading", jobs=2,
                                timeout=timeout, expected_name=master.name, progress=False)
     solution, blank = graded
@@ -119,6 +124,7 @@ def release_variant(cfg, variant, out: Path, data_dir: Path | None, live: bool, 
         problems.append(f"blank student notebook scores {blank['score']:g} [{dest / 'student' / master.name}]")
     problems += [f"leak: {dest / 'student'}/{leak}" for leak in leaks]
     record["problems"] = problems
+    print(f"[{name}] {'done' if not problems else 'FAILED'} in {sum(seconds.values()):.0f} s", flush=True)
     return record
 
 
