@@ -7,9 +7,13 @@ the arrays it must judge. Failures raise AssertionError with a message that says
 without giving the answer.
 """
 import copy
+import functools
 import json
 import math
 import os
+import sys
+import sysconfig
+import types
 
 import numpy as np
 import torch
@@ -279,6 +283,44 @@ HIDDEN = {
 }
 
 
+# --- the libraries the verdicts rely on ----------------------------------------------------------
+LIBRARIES = ("builtins", "math", "numpy", "numpy.linalg", "torch", "torch.nn.functional", "sklearn.metrics",
+             "replab.corpus", "replab.features", "replab.mantis", "replab.training")
+
+
+def _replaced_library_functions():
+    """Functions of LIBRARIES that the notebook replaced (np.allclose = lambda *a, **k: True, a fake
+    silhouette_score...). The checks run in the student's kernel after their code, so such a stand-in
+    would decide the verdict. A stand-in is Python code from outside the installed libraries (the
+    notebook's cells live in a temporary file), a partial of such code, or an object of a notebook class."""
+    homes = {os.path.realpath(p) + os.sep for k, p in sysconfig.get_paths().items()
+             if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    homes.add(os.path.realpath(os.path.dirname(os.path.abspath(sys.modules["replab.corpus"].__file__))) + os.sep)
+    inside = functools.lru_cache(maxsize=None)(lambda file: os.path.realpath(file).startswith(tuple(homes)))
+    replaced = []
+    for module_name in LIBRARIES:
+        module = sys.modules.get(module_name)
+        for name, value in list(vars(module).items()) if module else []:
+            while isinstance(value, (functools.partial, types.MethodType)):
+                value = value.func if isinstance(value, functools.partial) else value.__func__
+            if isinstance(value, types.FunctionType):
+                foreign = not inside(value.__code__.co_filename)
+            else:
+                foreign = getattr(value if isinstance(value, type) else type(value), "__module__", None) == "__main__"
+            if foreign:
+                replaced.append(f"{module_name}.{name}")
+    return replaced
+
+
+def _assert_libraries_untouched():
+    replaced = _replaced_library_functions()
+    assert not replaced, (f"the notebook replaced {', '.join(replaced[:3])}: the grading needs the libraries "
+                          "as installed, so this check gives no credit")
+
+
 def run(name, ns):
-    """Entry point of every hidden test cell."""
+    """Entry point of every hidden test cell. Library stand-ins are looked for before the check and
+    again after it, since the check calls the student's code, which could install one."""
+    _assert_libraries_untouched()
     {f.__name__: f for fs in HIDDEN.values() for f in fs}[name](ns)
+    _assert_libraries_untouched()

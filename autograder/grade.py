@@ -1,18 +1,20 @@
 """Grade student notebooks with an otter-grader 7 autograder zip, without ever breaking.
 
-Each submission is graded by `python -m otter run` in its own subprocess, inside a fresh
-temporary workspace, and always ends up as `out_dir/<stem>/results.json` in Gradescope's
-format — also when the notebook is corrupt, loops forever, kills its kernel or tries to
-fake its own results. Everything the grading started is killed afterwards and the
-workspace is removed.
+Each submission is graded by otter's runner (what `otter run` does) in its own subprocess,
+inside a fresh temporary workspace, and always ends up as `out_dir/<stem>/results.json` in
+Gradescope's format — also when the notebook is corrupt, loops forever, kills its kernel, tries
+to fake its own results or rewrites the hidden tests. Everything the grading started is killed
+afterwards and the workspace is removed.
 """
 
 import csv
+import hashlib
 import json
 import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -33,6 +35,45 @@ from tqdm import tqdm
 TOKEN_VAR = "REPLAB_GRADING_TOKEN"
 PUBLIC_TESTS = "Public Tests"
 OTTER_CALL = re.compile(r"""otter\.Notebook\(\s*(?:nb_path\s*=\s*)?["']([^"']+\.ipynb)["']""")
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+MAX_KEPT_BYTES = 200 * 2**20  # a kept file (the student's CSV) larger than this is left behind
+# otter prints each case of a test under "q2_capture - 3 result:"; a failing one ends with the
+# exception, e.g. "AssertionError: the first snapshot should be taken before any training step".
+CASE_HEADER = re.compile(r"^\s*\S+ - \d+ result:\s*$", re.M)
+EXCEPTION_LINE = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt)\b(?::.*)?)$")
+
+# `otter run` as otter.run.main and run_autograder.main do it (same folder layout, same runner
+# calls), with two differences. The grading folder is ours: otter's own is deleted with the files
+# the notebook wrote (its CSV). And the results go to grade.py through a pipe that only this
+# process holds (kernels start with their inherited descriptors closed), never through a file: a
+# process the notebook left running could rewrite any results.json, of this grading or another.
+# Arguments: autograder zip, staged submission, grading folder, the pipe's file descriptor.
+OTTER_RUNNER = """\
+import json, os, shutil, sys, zipfile
+from otter.run.run_autograder.runners import create_runner
+from otter.utils import chdir
+autograder_zip, submission, ag_dir, results_fd = sys.argv[1:]
+for sub in ("source", "submission", "results"):
+    os.makedirs(os.path.join(ag_dir, sub))
+with open(os.path.join(ag_dir, "submission_metadata.json"), "w") as f:
+    json.dump({}, f)
+with zipfile.ZipFile(autograder_zip) as zf:
+    zf.extractall(os.path.join(ag_dir, "source"))
+if submission.endswith(".zip"):
+    with zipfile.ZipFile(submission) as zf:
+        zf.extractall(os.path.join(ag_dir, "submission"))
+else:
+    shutil.copy(submission, os.path.join(ag_dir, "submission"))
+with open(os.path.join(ag_dir, "source", "otter_config.json")) as f:
+    runner = create_runner(json.load(f), autograder_dir=ag_dir, logo=False)
+runner.ag_config.otter_run = True
+with chdir(ag_dir):
+    runner.prepare_files()
+    scores = runner.run()
+with os.fdopen(int(results_fd), "w") as f:
+    json.dump(scores.to_gradescope_dict(runner.ag_config), f)
+"""
+MAX_RESULTS_BYTES = 64 * 2**20  # otter's results of one notebook; more is not read
 
 
 class GradingError(ValueError):
@@ -60,6 +101,36 @@ def read_autograder(autograder_zip):
     if not max_points:
         raise GradingError(f"{zip_path}: no tests/*.py inside; is this an otter autograder zip?")
     return config.get("notebook"), max_points
+
+
+def shipped_digests(autograder_zip):
+    """{path in the notebook's folder: (size, sha256)} of every file the zip puts beside the
+    notebook (tests/ and otter's files/: the hidden checks, their expected values, replab, data)."""
+    digests = {}
+    with zipfile.ZipFile(autograder_zip) as zf:
+        for info in zf.infolist():
+            if info.is_dir() or not info.filename.startswith(("tests/", "files/")):
+                continue
+            data = zf.read(info)
+            digests[info.filename.removeprefix("files/")] = (len(data), hashlib.sha256(data).hexdigest())
+    return digests
+
+
+def _changed_files(notebook_dir, shipped):
+    """The shipped files that are missing or differ after grading: the notebook rewrote the
+    hidden checks or tests (or a zip submission brought its own replab/data). Only regular files
+    of the shipped size are read, so a link to /dev/zero or a huge file costs nothing."""
+    changed = []
+    for path, (size, digest) in sorted(shipped.items()):
+        try:
+            info = os.lstat(notebook_dir / path)
+            if (stat.S_ISREG(info.st_mode) and info.st_size == size
+                    and hashlib.sha256((notebook_dir / path).read_bytes()).hexdigest() == digest):
+                continue
+        except OSError:
+            pass
+        changed.append(path)
+    return changed
 
 
 def _question_points(tests_dir):
@@ -192,8 +263,19 @@ def _kill_everything(popen, token, workspace):
             break
 
 
-def _run_otter(notebook, autograder_zip, results_dir, workspace, timeout, log_path, stop):
-    """Run `otter run`; return ("done", returncode), ("timeout", None) or ("cancelled", None)."""
+def _read_all(fd, chunks):
+    """Read a pipe to its end (every writer gone), keeping at most MAX_RESULTS_BYTES."""
+    size = 0
+    while block := os.read(fd, 1 << 16):
+        if size < MAX_RESULTS_BYTES:
+            chunks.append(block)
+            size += len(block)
+
+
+def _run_otter(notebook, autograder_zip, workspace, timeout, log_path, stop, threads=None):
+    """Run otter in workspace/autograder; return (state, returncode, results text), state being
+    "done", "timeout" or "cancelled". The notebook runs in workspace/autograder/submission, with
+    at most `threads` threads for its numerical libraries when given."""
     token = uuid.uuid4().hex
     env = dict(os.environ)
     env[TOKEN_VAR] = token
@@ -202,26 +284,41 @@ def _run_otter(notebook, autograder_zip, results_dir, workspace, timeout, log_pa
     for var, sub in [("TMPDIR", "tmp"), ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")]:
         (workspace / sub).mkdir()
         env[var] = str(workspace / sub)
-    command = [sys.executable, "-m", "otter", "run", "--no-logo",
-               "-a", str(autograder_zip), "-o", str(results_dir), str(notebook)]
+    if threads:  # parallel gradings each get their share of the cores instead of all of them
+        for var in THREAD_VARS:
+            env.setdefault(var, str(threads))
+    read_end, write_end = os.pipe()
+    chunks = []
+    reader = threading.Thread(target=_read_all, args=(read_end, chunks), daemon=True)
+    command = [sys.executable, "-c", OTTER_RUNNER, str(autograder_zip), str(notebook),
+               str(workspace / "autograder"), str(write_end)]
     deadline = time.monotonic() + timeout
-    with open(log_path, "w") as log:
-        popen = subprocess.Popen(command, cwd=workspace, env=env, stdin=subprocess.DEVNULL,
-                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            # Short waits so a cancelled run (Ctrl-C in the main thread) stops promptly.
-            while popen.poll() is None and time.monotonic() < deadline and not stop.is_set():
-                try:
-                    popen.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
-                except subprocess.TimeoutExpired:
-                    pass
-            if popen.returncode is not None:
-                outcome = ("done", popen.returncode)
-            else:
-                outcome = ("cancelled" if stop.is_set() else "timeout", None)
-        finally:
-            _kill_everything(popen, token, str(workspace))
-    return outcome
+    try:
+        with open(log_path, "w") as log:
+            try:
+                popen = subprocess.Popen(command, cwd=workspace, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
+            finally:
+                os.close(write_end)  # the runner holds the only write end now
+            reader.start()
+            try:
+                # Short waits so a cancelled run (Ctrl-C in the main thread) stops promptly.
+                while popen.poll() is None and time.monotonic() < deadline and not stop.is_set():
+                    try:
+                        popen.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+                    except subprocess.TimeoutExpired:
+                        pass
+                if popen.returncode is not None:
+                    state, returncode = "done", popen.returncode
+                else:
+                    state, returncode = ("cancelled" if stop.is_set() else "timeout"), None
+            finally:
+                _kill_everything(popen, token, str(workspace))
+        reader.join(timeout=10)  # every writer is dead: the pipe is at its end
+    finally:
+        if not reader.is_alive():
+            os.close(read_end)
+    return state, returncode, b"".join(chunks).decode("utf-8", errors="replace")
 
 
 # ---------------------------------------------------------------- results in Gradescope's format
@@ -233,6 +330,28 @@ def _zero_tests(max_points, message):
          "visibility": "visible", "output": message}
         for name, points in max_points.items()
     ]
+
+
+def _failure_lines(name, output):
+    """'q2_capture: <message>' for each failing case of an otter test output: the exception its
+    check raised (our checks' AssertionErrors say what is wrong), without the traceback."""
+    lines = []
+    for block in CASE_HEADER.split(output)[1:]:
+        if "Test case failed" not in block:
+            continue
+        rows = [r.strip() for r in block.splitlines() if r.strip()]
+        errors = [m.group(1) for r in rows if (m := EXCEPTION_LINE.match(r))]
+        message = (errors or rows or ["failed"])[-1].removeprefix("AssertionError: ")
+        line = f"{name}: {message}"
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _with_failures_first(name, output):
+    """The output with one line per failed check on top, otter's full output below."""
+    lines = _failure_lines(name, output)
+    return "\n".join(lines) + "\n\n" + output if lines else output
 
 
 def _convert_otter_results(otter_results, max_points):
@@ -248,10 +367,12 @@ def _convert_otter_results(otter_results, max_points):
             continue
         score = float(test.get("score") or 0.0)
         max_score = float(test.get("max_score", max_points.get(name, 0.0)) or 0.0)
+        passed = score >= max_score
+        output = test.get("output", "")
         tests.append({"name": name, "score": score, "max_score": max_score,
-                      "status": "passed" if score >= max_score else "failed",
+                      "status": "passed" if passed else "failed",
                       "visibility": test.get("visibility", "visible"),
-                      "output": test.get("output", "")})
+                      "output": output if passed else _with_failures_first(name, output)})
         seen.add(name)
     missing = {n: p for n, p in max_points.items() if n not in seen}
     return tests + _zero_tests(missing, "Not graded: otter reported no result for this question.")
@@ -271,13 +392,28 @@ def _last_error_line(log_path):
     return lines[-1][:200] if lines else "no output"
 
 
+def _keep(names, notebook_dir, result_dir):
+    """Copy the files called `names` that the notebook left in notebook_dir into result_dir
+    (e.g. its CSV, for the report's curves). Only regular files, never through a symlink, at
+    most MAX_KEPT_BYTES each; a file of that name from an earlier grading is removed first."""
+    for name in {Path(n).name for n in names} - {"results.json", "grading.log", ""}:
+        kept = result_dir / name
+        kept.unlink(missing_ok=True)
+        source = notebook_dir / name
+        try:
+            info = os.lstat(source)
+        except OSError:  # not written (or its folder was never made)
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_KEPT_BYTES:
+            shutil.copyfile(source, kept)  # the grading's processes are all dead: nothing can swap it now
+
+
 def _grade_in_workspace(submission, autograder_zip, max_points, expected_name, timeout,
-                        log_path, stop):
-    """Stage and grade one submission; return (outcome, message, tests or None)."""
+                        log_path, stop, keep_files=(), shipped=None, threads=None):
+    """Stage and grade one submission; return (outcome, message, tests or None). The files
+    named in keep_files are copied from the notebook's folder next to log_path; shipped
+    (from shipped_digests) are the autograder's files that must be unchanged afterwards."""
     workspace = Path(tempfile.mkdtemp(prefix="replab-grade-"))
-    # otter writes its results.json here: a separate, unguessable folder the notebook never
-    # sees, so a results.json the notebook writes itself is never read.
-    otter_out = Path(tempfile.mkdtemp(prefix="replab-otter-out-"))
     try:
         try:
             (workspace / "submission").mkdir()
@@ -285,16 +421,26 @@ def _grade_in_workspace(submission, autograder_zip, max_points, expected_name, t
         except InvalidSubmission as e:
             log_path.write_text(f"{e}\n")
             return "invalid submission", f"{e}. Nothing was graded; score 0.", None
-        state, returncode = _run_otter(notebook, autograder_zip, otter_out, workspace, timeout,
-                                       log_path, stop)
-        otter_json = otter_out / "results.json"
+        state, returncode, otter_json = _run_otter(notebook, autograder_zip, workspace, timeout,
+                                                   log_path, stop, threads)
         if state == "timeout":
             return "timeout", (f"Grading stopped after {timeout:g} s: the notebook did not finish "
                                "(an endless loop, or far too much work?). Score 0."), None
         if state == "cancelled":
             return "cancelled", "Grading was cancelled before it finished. Score 0.", None
-        if returncode == 0 and otter_json.is_file():
-            tests = _convert_otter_results(json.loads(otter_json.read_text()), max_points)
+        # The hidden tests run inside the student's kernel: a notebook that rewrote them (or the
+        # checks they load) graded itself. Caught here, after every process of the run is dead.
+        changed = _changed_files(workspace / "autograder" / "submission", shipped or {})
+        if returncode == 0 and changed:
+            return "tampered", (f"The notebook changed the autograder's own files ({', '.join(changed[:3])}"
+                                f"{', …' if len(changed) > 3 else ''}), so its results cannot be trusted. "
+                                "Score 0; a TA will review it."), None
+        if returncode == 0 and otter_json:
+            try:
+                otter_results = json.loads(otter_json)
+            except ValueError:  # something else wrote into the pipe: believe none of it
+                return "otter error", "Otter's results could not be read. Score 0; a TA will review it.", None
+            tests = _convert_otter_results(otter_results, max_points)
             return "graded", _summary(tests), tests
         if "DeadKernelError" in log_path.read_text(errors="replace"):
             return "kernel died", ("The notebook's Python kernel died during grading (os._exit(), "
@@ -302,20 +448,24 @@ def _grade_in_workspace(submission, autograder_zip, max_points, expected_name, t
                                    "Score 0."), None
         return "otter error", f"Otter could not grade the notebook: {_last_error_line(log_path)}. Score 0.", None
     finally:
-        shutil.rmtree(workspace, ignore_errors=True)
-        shutil.rmtree(otter_out, ignore_errors=True)
+        try:
+            _keep(keep_files, workspace / "autograder" / "submission", log_path.parent)
+        finally:
+            shutil.rmtree(workspace, ignore_errors=True)
 
 
 def grade_one(submission, autograder_zip, result_dir, max_points, expected_name, timeout,
-              stop=None):
-    """Grade one submission into result_dir/results.json (always written); return the results."""
+              stop=None, keep_files=(), shipped=None, threads=None):
+    """Grade one submission into result_dir/results.json (always written); return the results.
+    Files the notebook wrote that are named in keep_files are copied into result_dir too;
+    shipped = shipped_digests(autograder_zip) makes a run that altered them score 0."""
     started = time.monotonic()
     result_dir.mkdir(parents=True, exist_ok=True)
     log_path = result_dir / "grading.log"
     try:
         outcome, message, tests = _grade_in_workspace(
             submission, autograder_zip, max_points, expected_name, timeout, log_path,
-            stop or threading.Event())
+            stop or threading.Event(), keep_files, shipped, threads)
     except Exception as e:  # the grader must never break: a bug of ours still gives a result
         outcome, tests = "grader error", None
         message = f"The grader itself failed on this submission ({type(e).__name__}: {e}); score 0 for now."
@@ -346,15 +496,19 @@ def _unique_stems(submissions):
 
 
 def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=600,
-                      expected_name=None, progress=True):
+                      expected_name=None, progress=True, keep_files=()):
     """Grade every submission (.ipynb or otter .zip) with an otter autograder zip.
 
     Writes out_dir/<stem>/results.json (Gradescope format) and grading.log for each, and
     returns their results as dicts (Gradescope keys plus "submission", "source", "outcome"),
-    in the order given.
+    in the order given. keep_files: names of files the notebook writes beside itself (e.g.
+    its CSV) to copy into out_dir/<stem>/ as well, when it wrote them.
     """
     autograder_zip = Path(autograder_zip).resolve()
     config_name, max_points = read_autograder(autograder_zip)
+    shipped = shipped_digests(autograder_zip)
+    # Several gradings at once: split the cores between them, or their torch/BLAS threads fight.
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     expected_name = config_name or expected_name
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -366,7 +520,7 @@ def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=600,
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {
             pool.submit(grade_one, sub, autograder_zip, out_dir / stem, max_points,
-                        expected_name, timeout, stop): i
+                        expected_name, timeout, stop, tuple(keep_files), shipped, threads): i
             for i, (sub, stem) in enumerate(zip(submissions, stems))
         }
         try:
