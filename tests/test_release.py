@@ -1,5 +1,6 @@
 """End to end: `python build.py` releases a variant offline, verified; the pieces hold what they should."""
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -102,22 +103,32 @@ def test_bad_arguments_fail_with_one_line(tmp_path):
 
 
 def test_zip_guards_otter_faults_on_gradescope(release, tmp_path):
-    """run_autograder is ours (time limit, kernel clean-up) and ensure_results.py fills in a
-    results.json listing every question when otter wrote none."""
+    """run_autograder is ours (time limit, kernel clean-up), and ensure_results.py fills in a
+    results.json listing every question when otter wrote none, and zeroes a run whose notebook
+    rewrote the shipped checks."""
     out, _ = release
     zip_path = out / "wikipedia/autograder/lab8_wikipedia_autograder.zip"
+    source = tmp_path / "source"
     with zipfile.ZipFile(zip_path) as z:
-        z.extractall(tmp_path / "source")
+        z.extractall(source)
         runner = z.read("run_autograder").decode()
         mode = z.getinfo("run_autograder").external_attr >> 16
     assert "timeout" in runner and "ensure_results.py" in runner and mode & 0o111
+    ensure = [sys.executable, str(source / "ensure_results.py")]
     results = tmp_path / "results" / "results.json"
-    subprocess.run([sys.executable, str(tmp_path / "source/ensure_results.py"), "124", str(results),
-                    str(tmp_path / "source/tests")], check=True)
+    subprocess.run(ensure + ["124", str(results), str(source)], check=True)
     data = json.loads(results.read_text())
     assert data["score"] == 0 and "time limit" in data["output"]
     assert {t["name"]: t["max_score"] for t in data["tests"]} == {"q1_hook": 2, "q2_capture": 3, "q3_export": 2, "q4_separation": 3}
-    results.write_text('{"score": 7}')  # otter's own results are never overwritten
-    subprocess.run([sys.executable, str(tmp_path / "source/ensure_results.py"), "1", str(results),
-                    str(tmp_path / "source/tests")], check=True)
-    assert json.loads(results.read_text()) == {"score": 7}
+
+    # what otter's runner lays out beside the notebook: files/* and tests/
+    submission = tmp_path / "submission"
+    shutil.copytree(source / "files", submission)
+    shutil.copytree(source / "tests", submission / "tests")
+    results.write_text('{"score": 10}')
+    subprocess.run(ensure + ["0", str(results), str(source), str(submission)], check=True)
+    assert json.loads(results.read_text()) == {"score": 10}  # untouched: otter's results stand
+    (submission / "lab8_checks.py").write_text("def run(name, ns): pass\n")
+    subprocess.run(ensure + ["0", str(results), str(source), str(submission)], check=True)
+    data = json.loads(results.read_text())
+    assert data["score"] == 0 and "lab8_checks.py" in data["output"]
