@@ -144,17 +144,23 @@ def _variant(r: _Reader, name: str, data) -> Variant:
     )
 
 
-def load_config(path: str | Path = CONFIG_PATH) -> Config:
-    """Load and validate the assignment config; raises ConfigError with a one-line message."""
-    path = Path(path)
+def read_yaml(path: str | Path, error: type[Exception] = ConfigError):
+    """Parse a YAML file; a missing or malformed file raises `error` with one line naming the file
+    (and the line). Shared by every YAML file of the project (the config, the question bank)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+        raise error(f"{path}: file not found") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "YAML"
-        raise ConfigError(f"{path}: {where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+        raise error(f"{path}: {where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+
+
+def load_config(path: str | Path = CONFIG_PATH) -> Config:
+    """Load and validate the assignment config; raises ConfigError with a one-line message."""
+    path = Path(path)
+    data = read_yaml(path)
     r = _Reader(path)
     if not isinstance(data, dict):
         r.fail("top level", "must be a mapping")

@@ -87,7 +87,7 @@ def test_bad_bank_is_rejected_with_one_line_naming_file_and_entry(tmp_path, entr
 def test_broken_yaml_names_the_line(tmp_path):
     path = tmp_path / "bank.yaml"
     path.write_text("- id: q\n  prompt: [unclosed\n")
-    with pytest.raises(BankError, match=rf"^{re.escape(str(path))}: not valid YAML at line \d+"):
+    with pytest.raises(BankError, match=rf"^{re.escape(str(path))}: line \d+: not valid YAML"):
         load_bank(path)
 
 

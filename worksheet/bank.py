@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from assignment.config import read_yaml
 
 HERE = Path(__file__).resolve().parent
 BANK_PATH = HERE / "questions.yaml"
@@ -36,14 +36,7 @@ class Question:
 
 
 def _read_list(path: Path) -> list:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BankError(f"{path}: file not found") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise BankError(f"{path}: not valid YAML{where}: {getattr(e, 'problem', e)}") from None
+    data = read_yaml(path, BankError)
     if not isinstance(data, list) or not data:
         raise BankError(f"{path}: expected a non-empty list of entries, got {type(data).__name__}")
     return data
