@@ -29,10 +29,6 @@ from assignment.config import VARIANT_NAMES, ConfigError, load_config  # noqa: E
 from replab.corpus import DataError, sha256_file  # noqa: E402
 
 
-class CheckFailed(RuntimeError):
-    """A release check failed: the message names the variant, the check and the file."""
-
-
 # ------------------------------------------------------------------------------------- release
 def _expected(cfg, variant, corpus, snapshot_rel: str) -> dict:
     """The hidden tests' parameters (shipped in the autograder zip only)."""
@@ -105,7 +101,7 @@ def release_variant(cfg, variant, out: Path, data_dir: Path | None, live: bool, 
 
     shutil.copytree(student_dir, dest / "student")
     (dest / "autograder").mkdir()
-    shutil.copy(zip_path, dest / "autograder" / f"lab8_{name}_autograder.zip")
+    shutil.copy(zip_path, dest / "autograder" / assign.zip_name(name))
     files = {p.relative_to(out).as_posix(): sha256_file(p) for p in sorted(dest.rglob("*")) if p.is_file()}
     record = {
         "solution": {"score": solution["score"], "possible": possible, "output": solution["output"]},
@@ -193,14 +189,15 @@ def grade(args) -> int:
     from autograder.grade import grade_submissions, write_grades_csv
     from autograder.report import write_report
     from autograder.curves import separation_curves
+    from autograder.assign import notebook_name, zip_name
     cfg = load_config()
     variant = cfg.variant(args.variant)
-    zip_path = Path(args.zip) if args.zip else Path(args.release) / variant.name / "autograder" / f"lab8_{variant.name}_autograder.zip"
+    zip_path = Path(args.zip) if args.zip else Path(args.release) / variant.name / "autograder" / zip_name(variant.name)
     out = Path(args.out)
     if not zip_path.is_file():
         raise FileNotFoundError(f"{zip_path}: no autograder zip; run `python build.py --variant {variant.name}` first or pass --zip")
     results = grade_submissions(args.submissions, zip_path, out, jobs=args.jobs, timeout=args.timeout,
-                                expected_name=f"lab8_{variant.name}.ipynb", keep_files=[cfg.csv_name])
+                                expected_name=notebook_name(variant.name), keep_files=[cfg.csv_name])
     write_grades_csv(results, out / "grades.csv")
     report = write_report(out, results, curves=separation_curves(results, out, cfg, variant))
     possible = sum(cfg.points.values())

@@ -24,8 +24,13 @@ class AssignError(RuntimeError):
     pass
 
 
-def notebook_name(cfg, variant) -> str:
-    return f"lab8_{variant.name}.ipynb"
+def notebook_name(variant_name: str) -> str:
+    return f"lab8_{variant_name}.ipynb"
+
+
+def zip_name(variant_name: str) -> str:
+    """The autograder zip's name in a release: dist/<variant>/autograder/<this>."""
+    return f"lab8_{variant_name}_autograder.zip"
 
 
 def snapshot_name(variant) -> str:
@@ -78,7 +83,7 @@ def prepare_master(cfg, variant, corpus_snapshot: Path, expected: dict, work: Pa
         "public_test": public_test,
         "hidden_test": lambda q: "\n%%% code\n".join(hidden_tests(q, cfg.points[q])),
     }
-    return write_notebook(render_master(variant, context), work / notebook_name(cfg, variant))
+    return write_notebook(render_master(variant, context), work / notebook_name(variant.name))
 
 
 def run_otter_assign(master: Path, out: Path, timeout: int = 600) -> tuple[Path, Path]:
@@ -117,7 +122,3 @@ def add_grading_guards(zip_path: Path) -> Path:
     tmp.replace(zip_path)
     return zip_path
 
-
-def zip_listing(zip_path: Path) -> list[str]:
-    with zipfile.ZipFile(zip_path) as z:
-        return sorted(z.namelist())

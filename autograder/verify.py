@@ -11,6 +11,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from templates.render import IN_CELL_MARKER
+
 SOLUTION_LINE = re.compile(r"#\s*SOLUTION\s*$")
 MIN_LEAK_CHARS = 16  # shorter lines ("model.eval()", "parts = []") are too common to mean a leak
 
@@ -60,7 +62,7 @@ def secret_lines(master: Path, secret_texts=(), public_texts=()) -> set[str]:
         if cell.cell_type == "markdown":
             (secret if in_block else given).update(cell.source.splitlines())
             continue
-        if in_block and not re.search(r"#\s*(BEGIN )?SOLUTION", cell.source):
+        if in_block and not IN_CELL_MARKER.search(cell.source):
             # a solution cell with no in-cell markers is all answer (otter 7.0.0 copies it verbatim)
             secret.update(cell.source.splitlines())
             continue

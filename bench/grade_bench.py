@@ -28,14 +28,15 @@ for p in (str(ROOT), str(ROOT / "assignment")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
+from autograder.assign import notebook_name, zip_name  # noqa: E402
 from autograder.grade import grade_submissions, read_autograder  # noqa: E402
 
 
 def _release_files(release_dir, variant):
     base = Path(release_dir) / variant
-    name = f"lab8_{variant}.ipynb"
+    name = notebook_name(variant)
     files = {"solution": base / "solutions" / name, "student_dir": base / "student",
-             "student": base / "student" / name, "zip": base / "autograder" / f"lab8_{variant}_autograder.zip"}
+             "student": base / "student" / name, "zip": base / "autograder" / zip_name(variant)}
     for key, path in files.items():
         if not path.exists():
             raise FileNotFoundError(f"{path}: not in the release; build it with `python build.py --out {release_dir}`")

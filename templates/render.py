@@ -20,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 CELL_MARK = re.compile(r"^%%% (markdown|code|raw)\s*$", re.M)
+IN_CELL_MARKER = re.compile(r"#\s*(BEGIN )?SOLUTION")  # otter's in-cell solution markers
 
 
 class TemplateError(ValueError):
@@ -99,7 +100,7 @@ def check_solution_cells(cells) -> list:
             inside = True
         elif cell.cell_type == "raw" and first == "# END SOLUTION":
             inside = False
-        elif inside and cell.cell_type == "code" and not re.search(r"# (BEGIN SOLUTION|SOLUTION)", cell.source):
+        elif inside and cell.cell_type == "code" and not IN_CELL_MARKER.search(cell.source):
             raise TemplateError(f"cell {i}: a code cell inside a solution block has no in-cell solution markers; "
                                 f"otter would copy it verbatim into the student notebook: {first[:60]!r}")
     return cells
