@@ -36,6 +36,7 @@ TOKEN_VAR = "REPLAB_GRADING_TOKEN"
 PUBLIC_TESTS = "Public Tests"
 OTTER_CALL = re.compile(r"""otter\.Notebook\(\s*(?:nb_path\s*=\s*)?["']([^"']+\.ipynb)["']""")
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+KERNEL_NEVER_STARTED = "Kernel died before replying to kernel_info"  # jupyter_client's words
 MAX_KEPT_BYTES = 200 * 2**20  # a kept file (the student's CSV) larger than this is left behind
 # otter prints each case of a test under "q2_capture - 3 result:"; a failing one ends with the
 # exception, e.g. "AssertionError: the first snapshot should be taken before any training step".
@@ -471,9 +472,14 @@ def grade_one(submission, autograder_zip, result_dir, max_points, expected_name,
     result_dir.mkdir(parents=True, exist_ok=True)
     log_path = result_dir / "grading.log"
     try:
-        outcome, message, tests = _grade_in_workspace(
-            submission, autograder_zip, max_points, expected_name, timeout, log_path,
-            stop or threading.Event(), keep_files, shipped, threads)
+        for attempt in range(2):
+            outcome, message, tests = _grade_in_workspace(
+                submission, autograder_zip, max_points, expected_name, timeout, log_path,
+                stop or threading.Event(), keep_files, shipped, threads)
+            # A kernel that dies before its first reply ran none of the notebook (a start-up hiccup
+            # under load, seen rarely): one fresh try, so the student is not charged for it.
+            if not (outcome == "otter error" and KERNEL_NEVER_STARTED in log_path.read_text(errors="replace")):
+                break
     except Exception as e:  # the grader must never break: a bug of ours still gives a result
         outcome, tests = "grader error", None
         message = f"The grader itself failed on this submission ({type(e).__name__}: {e}); score 0 for now."

@@ -240,3 +240,34 @@ def test_grades_csv_and_report(batch, tmp_path):
     assert "<script" not in html and "<link" not in html and "http" not in html.split("</style>")[1]
     # Failing cases of the student template and of fake_results (the same notebook) are grouped.
     assert '<td class="num">2</td><td class="msg">q2: assert square(3) == 9 → AssertionError</td>' in html
+
+
+def test_a_kernel_that_never_started_is_retried_once(tmp_path, monkeypatch):
+    """A start-up hiccup (the kernel died before its first reply: no cell ran) costs the student nothing;
+    any other otter failure is not retried."""
+    import autograder.grade as grade
+    calls = []
+
+    def fake(submission, zip_path, max_points, expected, timeout, log_path, *rest):
+        calls.append(1)
+        if len(calls) == 1:
+            log_path.write_text(f"RuntimeError: {grade.KERNEL_NEVER_STARTED}.\n")
+            return "otter error", "Otter could not grade the notebook", None
+        log_path.write_text("ok\n")
+        return "graded", "Score 1/1", [{"name": "q1", "score": 1.0, "max_score": 1.0, "status": "passed",
+                                        "visibility": "visible", "output": ""}]
+
+    monkeypatch.setattr(grade, "_grade_in_workspace", fake)
+    result = grade.grade_one(tmp_path / "s.ipynb", tmp_path / "a.zip", tmp_path / "out", {"q1": 1.0}, None, 10)
+    assert len(calls) == 2 and result["outcome"] == "graded" and result["score"] == 1.0
+
+    calls.clear()
+
+    def broken(submission, zip_path, max_points, expected, timeout, log_path, *rest):
+        calls.append(1)
+        log_path.write_text("SyntaxError somewhere\n")
+        return "otter error", "Otter could not grade the notebook", None
+
+    monkeypatch.setattr(grade, "_grade_in_workspace", broken)
+    result = grade.grade_one(tmp_path / "s.ipynb", tmp_path / "a.zip", tmp_path / "out2", {"q1": 1.0}, None, 10)
+    assert len(calls) == 1 and result["score"] == 0
