@@ -159,8 +159,83 @@ def test_wrong_number_of_epochs(tmp_path, epochs_written):
 
 def test_gap_in_epochs(good_csv):
     rewrite(good_csv, lambda rows: [r.pop(7) for r in rows])  # drop embedding_epoch_3
-    assert error_of(good_csv) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_9 after snippet, "
-                                  "found 'embedding_epoch_4' in column 8 where embedding_epoch_3 belongs")
+    gap = ("found no embedding_epoch_3 (a gap: 'embedding_epoch_4' follows embedding_epoch_2 in column 8)")
+    # The file names columns up to embedding_epoch_10, so that is what it meant, whether or not a count is required.
+    assert error_of(good_csv) == f"export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 after snippet, {gap}"
+    assert error_of(good_csv, epochs=E) == error_of(good_csv)
+
+
+def test_gap_at_the_start_and_at_the_end(good_csv):
+    rewrite(good_csv, lambda rows: [r.pop(4) for r in rows])  # drop embedding_epoch_0
+    assert error_of(good_csv, epochs=E) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 "
+                                            "after snippet, found no embedding_epoch_0 (a gap: 'embedding_epoch_1' "
+                                            "follows snippet in column 5)")
+
+
+def test_missing_last_epoch_column(tmp_path):
+    path = write_mantis_csv(tmp_path / "export.csv", *make_rows())
+    rewrite(path, lambda rows: [r.pop() for r in rows])  # no embedding_epoch_10 at all
+    assert error_of(path, epochs=E) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 after "
+                                        "snippet, found 10 (embedding_epoch_0 … embedding_epoch_9)")
+    assert len(read_mantis_csv(path).epochs) == E - 1  # a complete file of 10 epochs when no count is required
+
+
+def test_header_lacks_the_last_epoch_name(good_csv):
+    rewrite(good_csv, lambda rows: rows[0].pop())  # the values of embedding_epoch_10 are there, its name is not
+    message = error_of(good_csv)
+    assert message == ("export.csv: not a readable CSV: rows have more fields than the 14 columns of the header "
+                       "(row 1 has 15: is embedding_epoch_10 missing from the header, after embedding_epoch_9?)")
+
+
+def test_rows_lack_the_last_epoch_value(good_csv):
+    rewrite(good_csv, lambda rows: [r.pop() for r in rows[1:]])  # header names embedding_epoch_10, no row has it
+    expected = "export.csv: row 1 has 14 fields but the header names 15 columns (nothing for embedding_epoch_10)"
+    assert error_of(good_csv) == error_of(good_csv, epochs=E) == expected
+    rewrite(good_csv, lambda rows: rows[0].append("embedding_epoch_11"))  # and one column too many in the header
+    assert error_of(good_csv) == ("export.csv: row 1 has 14 fields but the header names 16 columns "
+                                  "(nothing for embedding_epoch_10 … embedding_epoch_11)")
+
+
+@pytest.mark.parametrize("epochs", [None, E])
+def test_extra_column_after_the_last_epoch(good_csv, epochs):
+    rewrite(good_csv, lambda rows: [r.append("note" if i else "notes") for i, r in enumerate(rows)])
+    assert error_of(good_csv, epochs=epochs) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 "
+                                                 "after snippet, found an extra column 'notes' (column 16) after "
+                                                 "embedding_epoch_10")
+    rewrite(good_csv, lambda rows: [r.append("") for r in rows])
+    assert error_of(good_csv, epochs=epochs).endswith("found an extra column 'notes' (column 16) after "
+                                                      "embedding_epoch_10 and 1 more")
+
+
+def test_epoch_columns_beyond_the_count_required(tmp_path):
+    path = write_mantis_csv(tmp_path / "export.csv", *make_rows(epochs=E + 2))
+    rewrite(path, lambda rows: rows[0].__setitem__(-1, "embedding_epoch_13"))  # 0 … 11, then 13: a gap
+    assert error_of(path) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_13 after snippet, "
+                              "found no embedding_epoch_12 (a gap: 'embedding_epoch_13' follows embedding_epoch_11 "
+                              "in column 17)")
+    assert error_of(path, epochs=E) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 after "
+                                        "snippet, found an extra column 'embedding_epoch_11' (column 16) after "
+                                        "embedding_epoch_10 and 1 more")
+
+
+def test_repeated_epoch_column(good_csv):
+    rewrite(good_csv, lambda rows: rows[0].__setitem__(9, "embedding_epoch_4"))  # embedding_epoch_5 named 4 again
+    assert error_of(good_csv) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 after snippet, "
+                                  "found a second 'embedding_epoch_4' in column 10 where embedding_epoch_5 belongs")
+    write_mantis_csv(good_csv, *make_rows())
+    rewrite(good_csv, lambda rows: [r.append(r[-1]) for r in rows])  # embedding_epoch_10 twice at the end
+    assert error_of(good_csv) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 after snippet, "
+                                  "found a second 'embedding_epoch_10' (column 16) after embedding_epoch_10")
+
+
+@pytest.mark.parametrize("name", ["Embedding_Epoch_10", "embedding_epoch_10 ", "embedding epoch 10"])
+def test_misspelt_last_epoch_column(good_csv, name):
+    rewrite(good_csv, lambda rows: rows[0].__setitem__(-1, name))
+    expected = ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 after snippet, "
+                f"found {name!r} in column 15 where embedding_epoch_10 belongs")
+    assert error_of(good_csv, epochs=E) == expected
+    if name != "embedding epoch 10":  # recognisable as epoch 10 even when no count is required
+        assert error_of(good_csv) == expected
 
 
 def set_cell(rows, row, column, value):
@@ -233,9 +308,13 @@ def test_comma_at_the_end_of_every_line(good_csv):
     message = error_of(good_csv)
     assert message.startswith("export.csv: not a readable CSV: rows have more fields than the 15 columns")
     good_csv.write_bytes(header + b",\n" + body.replace(b"\n", b",\n"))
-    assert error_of(good_csv) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_11 after snippet, "
-                                  "found an unnamed column 16 (a comma at the end of the line?) where "
-                                  "embedding_epoch_11 belongs")
+    expected = ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 after snippet, "
+                "found an unnamed column 16 after embedding_epoch_10 (a comma at the end of the line?)")
+    assert error_of(good_csv) == error_of(good_csv, epochs=E) == expected
+    good_csv.write_bytes(header.rsplit(b",", 1)[0] + b",\n" + body.replace(b"\n", b",\n"))  # and no embedding_epoch_10
+    assert error_of(good_csv, epochs=E) == ("export.csv: columns: expected embedding_epoch_0 … embedding_epoch_10 after "
+                                            "snippet, found an unnamed column 15 (a comma at the end of the line?) "
+                                            "where embedding_epoch_10 belongs")
 
 
 def test_header_without_epoch_columns(good_csv):

@@ -2,6 +2,7 @@
 import json
 import re
 
+import matplotlib.colors
 import matplotlib.image
 import numpy as np
 import pytest
@@ -60,6 +61,31 @@ def test_train_knn_does_not_count_a_row_as_its_own_neighbour():
     assert 0.3 < table["knn_accuracy"].iloc[0] < 0.7  # counting itself would give 1.0
 
 
+def test_separation_becomes_a_column_with_one_value_per_epoch():
+    embeddings, labels, is_test = separating(n=60, epochs=4)
+    separation = np.array([0.4, 1.5, 2.5, 3.25])
+    table = epoch_metrics(embeddings, labels, is_test, separation=separation)
+    assert list(table.columns) == ["epoch", "split", "silhouette", "knn_accuracy", "centroid_distance", "separation"]
+    assert table["separation"].tolist() == [0.4, 0.4, 1.5, 1.5, 2.5, 2.5, 3.25, 3.25]  # both splits of each epoch
+    plain = epoch_metrics(embeddings, labels, is_test)
+    assert table.drop(columns="separation").equals(plain)
+    assert epoch_metrics(embeddings, labels, is_test, separation=list(separation)).equals(table)
+
+
+@pytest.mark.parametrize("separation, message", [
+    (np.ones(3), "separation has 3 values but the snapshots have 4 epochs: one value per epoch (0 … 3)"),
+    (np.ones((4, 1)), "separation has shape (4, 1) but the snapshots have 4 epochs"),
+    (2.0, "separation has a single number but the snapshots have 4 epochs"),
+    (..., "separation is ... (the placeholder): finish q4 (separation_ratio) and run its cell first"),
+    (np.array([None] * 4), "separation holds None values: finish q4 (separation_ratio) and run its cell first"),
+])
+def test_separation_of_the_wrong_length_or_unfinished(separation, message):
+    embeddings, labels, is_test = separating(n=40, epochs=4)
+    with pytest.raises(ValueError) as info:
+        epoch_metrics(embeddings, labels, is_test, separation=separation)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
 def test_metrics_reject_mismatched_inputs():
     embeddings, labels, is_test = separating(n=40)
     with pytest.raises(ValueError, match="one entry per row"):
@@ -97,6 +123,28 @@ def test_metrics_png(tmp_path):
     path = plot_metrics(epoch_metrics(embeddings, labels, is_test), tmp_path / "metrics.png")
     image = assert_real_png(path, min_width=1000)
     assert image.shape[1] > 2 * image.shape[0]  # three panels side by side
+
+
+def test_metrics_png_with_separation_panel(tmp_path):
+    embeddings, labels, is_test = separating(n=120)
+    separation = np.linspace(0.3, 5.0, 11)
+    three = assert_real_png(plot_metrics(epoch_metrics(embeddings, labels, is_test), tmp_path / "three.png"))
+    four = assert_real_png(plot_metrics(epoch_metrics(embeddings, labels, is_test, separation=separation),
+                                        tmp_path / "four.png"))
+    assert four.shape[0] == three.shape[0] and four.shape[1] > 1.25 * three.shape[1]  # a fourth panel, same height
+    green = np.array(matplotlib.colors.to_rgb("C2"))  # the separation line; no other panel uses it
+    is_green = np.abs(four[..., :3] - green).max(axis=2) < 0.05
+    columns = np.flatnonzero(is_green.any(axis=0))
+    assert is_green.sum() > 500 and columns.min() > 0.74 * four.shape[1]
+    assert not (np.abs(three[..., :3] - green).max(axis=2) < 0.05).any()
+
+
+def test_plot_metrics_of_an_unfinished_table(tmp_path):
+    with pytest.raises(ValueError, match=r"^table is None: run table = metrics\.epoch_metrics\(snapshots, …\) first$"):
+        plot_metrics(None, tmp_path / "metrics.png")
+    with pytest.raises(ValueError, match=r"^table is \.\.\. \(the placeholder\)"):
+        plot_metrics(..., tmp_path / "metrics.png")
+    assert not (tmp_path / "metrics.png").exists()
 
 
 def test_viewer_is_self_contained_with_every_epoch(tmp_path):

@@ -24,6 +24,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from .arrays import as_snapshots
 from .corpus import DataError
 
 TEXT_COLUMNS = ("title", "categoric", "split", "snippet")
@@ -70,7 +71,7 @@ def _csv_field(text: str) -> bytes:
 
 
 def write_mantis_csv(path, titles, categories, splits, snippets, embeddings) -> Path:
-    """Write a Mantis CSV; ``embeddings`` is float32 (E, N, D) or a list of E arrays (N, D).
+    """Write a Mantis CSV; ``embeddings`` (the snapshots) is (E, N, D) or a list of E (N, D) arrays or tensors.
 
     Everything is checked before anything is written, and the file appears only when complete.
     """
@@ -79,6 +80,10 @@ def write_mantis_csv(path, titles, categories, splits, snippets, embeddings) -> 
     def fail(problem: str):
         raise ValueError(f"{path.name}: cannot write Mantis CSV: {problem}")
 
+    try:  # first: an unfinished q2 (snapshots None or ...) is the one thing to say
+        snapshots = as_snapshots(embeddings)
+    except ValueError as e:
+        raise ValueError(f"{path.name}: cannot write Mantis CSV: {e}") from None
     columns = {"titles": titles, "categories": categories, "splits": splits, "snippets": snippets}
     texts = {name: [str(v) for v in values] for name, values in columns.items()}
     n = len(texts["titles"])
@@ -91,19 +96,9 @@ def write_mantis_csv(path, titles, categories, splits, snippets, embeddings) -> 
     if bad:
         fail(f"split values must be 'train' or 'test', got {bad[0]!r}")
 
-    if isinstance(embeddings, np.ndarray) and embeddings.ndim != 3:
-        fail(f"embeddings has shape {embeddings.shape}, expected (epochs, rows, dim)")
-    arrays = [np.asarray(a) for a in embeddings]
-    if not arrays:
-        fail("no epochs")
-    dim = arrays[0].shape[-1]
-    for e, a in enumerate(arrays):
-        if a.shape != (n, dim) or dim == 0:
-            fail(f"epoch {e} has shape {a.shape}, expected ({n}, D) with the same D > 0 for every epoch")
-        if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
-            fail(f"epoch {e} has dtype {a.dtype}, expected real numbers")
-    with np.errstate(over="ignore"):  # beyond float32 becomes inf, reported just below
-        arrays = [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
+    if snapshots.shape[1] != n:
+        fail(f"snapshots have {snapshots.shape[1]} rows per epoch (shape {snapshots.shape}) but titles has {n}")
+    arrays = list(snapshots)
     for e, a in enumerate(arrays):
         if not np.isfinite(a).all():
             row, col = np.argwhere(~np.isfinite(a))[0]
@@ -133,6 +128,14 @@ def _span(epochs: int) -> str:
     return f"{EPOCH_PREFIX}0 … {EPOCH_PREFIX}{epochs - 1}" if epochs > 1 else f"{EPOCH_PREFIX}0"
 
 
+def _epoch_index(name: str, loose: bool = False) -> int | None:
+    """k for a column named exactly ``embedding_epoch_k`` (k a plain number), else None; ``loose`` also
+    takes other letter cases and spaces around the name."""
+    name = name.strip().lower() if loose else name
+    suffix = name[len(EPOCH_PREFIX):] if name.startswith(EPOCH_PREFIX) else ""
+    return int(suffix) if suffix.isascii() and suffix.isdigit() and str(int(suffix)) == suffix else None
+
+
 def _check_header(where: str, header: list[str], epochs: int | None) -> int:
     """Return the number of epoch columns, or raise naming what is wrong with the header."""
     for name in TEXT_COLUMNS:
@@ -143,18 +146,53 @@ def _check_header(where: str, header: list[str], epochs: int | None) -> int:
         raise MantisFormatError(f"{where}: columns: expected {', '.join(TEXT_COLUMNS)} first, "
                                 f"found {', '.join(header[:4])}")
     rest = header[4:]
-    n_epochs = len(rest) if epochs is None else epochs
-    if rest == mantis_columns(n_epochs)[4:] and n_epochs > 0:
-        return n_epochs
-    problem = f"expected {_span(n_epochs)} after snippet, found "
-    if rest == mantis_columns(len(rest))[4:]:  # contiguous, just not as many as required
-        problem += f"{len(rest)} ({_span(len(rest))})" if rest else "none"
+    run = next((i for i, name in enumerate(rest) if name != f"{EPOCH_PREFIX}{i}"), len(rest))  # e_0, e_1, … in order
+    if epochs is None:
+        if run == len(rest) and run > 0:
+            return run
+        # The columns the writer meant: up to the highest epoch column it named (extra columns after them aside).
+        loose = (_epoch_index(name, loose=True) for name in rest)
+        n_epochs = max([1, run, *(k + 1 for k in loose if k is not None)])
     else:
-        i = next(i for i, name in enumerate(rest) if name != f"{EPOCH_PREFIX}{i}")
-        found = f"an unnamed column {5 + i} (a comma at the end of the line?)" if not rest[i].strip() \
-            else f"{rest[i]!r} in column {5 + i}"
-        problem += f"{found} where {EPOCH_PREFIX}{i} belongs"
+        if run == len(rest) == epochs and epochs > 0:
+            return epochs
+        n_epochs = epochs
+    problem = f"expected {_span(n_epochs)} after snippet, found "
+    if run == len(rest):  # contiguous, just not as many as required
+        problem += f"{len(rest)} ({_span(len(rest))})" if rest else "none"
+    elif 0 < n_epochs <= run:  # every expected column is there, in order; something follows the last one
+        extra = rest[n_epochs:]
+        last = f"{EPOCH_PREFIX}{n_epochs - 1}"
+        if not extra[0].strip():
+            problem += f"an unnamed column {5 + n_epochs} after {last} (a comma at the end of the line?)"
+        else:
+            more = f" and {len(extra) - 1} more" if len(extra) > 1 else ""
+            kind = "a second" if extra[0] in rest[:n_epochs] else "an extra column"
+            problem += f"{kind} {extra[0]!r} (column {5 + n_epochs}) after {last}{more}"
+    else:  # column 5 + run should be embedding_epoch_{run} and is not
+        want, name = f"{EPOCH_PREFIX}{run}", rest[run]
+        index = _epoch_index(name)
+        if want not in rest and index is not None and index > run:
+            before = f"{EPOCH_PREFIX}{run - 1}" if run else "snippet"
+            problem += f"no {want} (a gap: {name!r} follows {before} in column {5 + run})"
+        else:
+            found = f"an unnamed column {5 + run} (a comma at the end of the line?)" if not name.strip() \
+                else f"{'a second ' if name in rest[:run] else ''}{name!r} in column {5 + run}"
+            problem += f"{found} where {want} belongs"
     raise MantisFormatError(f"{where}: columns: {problem}")
+
+
+def _first_row_of_length(path: Path, n_columns: int, longer: bool) -> tuple[int, list[str]] | None:
+    """The first data row (counted from 1) with more (``longer``) or fewer fields than ``n_columns``, or None.
+
+    Only read when something already went wrong, to say exactly where."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = csv.reader(f)
+        next(rows, None)
+        for i, fields in enumerate(rows, 1):
+            if fields and (len(fields) > n_columns if longer else len(fields) < n_columns):
+                return i, fields
+    return None
 
 
 def _parse_cell(cell: str, dim: int | None) -> list[float]:
@@ -246,8 +284,14 @@ def read_mantis_csv(path, epochs: int | None = None, dim: int | None = None, n_r
             detail = f" (byte {data[e.start]:#04x} at line {line})"
         raise MantisFormatError(f"{where}: not UTF-8{detail}; save it as UTF-8") from None
     except pd.errors.ParserWarning:
+        hint = "a comma at the end of each line?"
+        first = _first_row_of_length(path, len(header), longer=True)
+        if first and any(v.strip() for v in first[1][len(header):]):  # real values beyond the header, not a comma
+            index = _epoch_index(header[-1])
+            missing = f"{EPOCH_PREFIX}{index + 1} missing" if index is not None else "a column name missing"
+            hint = f"row {first[0]} has {len(first[1])}: is {missing} from the header, after {header[-1]}?"
         raise MantisFormatError(f"{where}: not a readable CSV: rows have more fields than the "
-                                f"{len(header)} columns of the header (a comma at the end of each line?)") from None
+                                f"{len(header)} columns of the header ({hint})") from None
     except (pd.errors.ParserError, csv.Error) as e:
         raise MantisFormatError(f"{where}: not a readable CSV: {' '.join(str(e).split())}") from None
 
@@ -262,10 +306,20 @@ def read_mantis_csv(path, epochs: int | None = None, dim: int | None = None, n_r
             raise MantisFormatError(f"{where}: row {i}, column split: {split[:40]!r} is not 'train' or 'test'")
 
     arrays = []
-    for e in range(n_epochs):
-        column = f"{EPOCH_PREFIX}{e}"
-        array = _parse_epoch(where, column, df.iloc[:, 4 + e].astype(str).tolist(), dim)
-        dim = array.shape[1]  # every later epoch must match the first one
-        arrays.append(array)
+    try:
+        for e in range(n_epochs):
+            column = f"{EPOCH_PREFIX}{e}"
+            array = _parse_epoch(where, column, df.iloc[:, 4 + e].astype(str).tolist(), dim)
+            dim = array.shape[1]  # every later epoch must match the first one
+            arrays.append(array)
+    except MantisFormatError:
+        short = _first_row_of_length(path, len(header), longer=False)  # pandas fills a short row with empty cells
+        if short is None:
+            raise
+        i, fields = short
+        missing = header[len(fields):]
+        nothing = missing[0] + (f" … {missing[-1]}" if len(missing) > 1 else "")
+        raise MantisFormatError(f"{where}: row {i} has {len(fields)} fields but the header names {len(header)} "
+                                f"columns (nothing for {nothing})") from None
     return MantisTable(titles=text["title"], categories=text["categoric"], splits=text["split"],
                        snippets=text["snippet"], embeddings=np.stack(arrays), epochs=list(range(n_epochs)))

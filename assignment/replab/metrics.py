@@ -4,6 +4,7 @@
 - ``knn_accuracy``: test rows are classified by a k-NN fitted on that epoch's train rows; train rows by
   their k nearest *other* train rows (leave-one-out), so neither number sees its own label.
 - ``centroid_distance``: mean euclidean distance between every pair of class centroids of the split.
+- ``separation`` (only when passed in): the students' own separation ratio of that epoch (q4), one value per epoch.
 """
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from sklearn.metrics import pairwise_distances, silhouette_score
 from sklearn.neighbors import KNeighborsClassifier
 from tqdm.auto import tqdm
 
-METRIC_COLUMNS = ("epoch", "split", "silhouette", "knn_accuracy", "centroid_distance")
+from .arrays import as_snapshots, require, untensor
+
+METRIC_COLUMNS = ("epoch", "split", "silhouette", "knn_accuracy", "centroid_distance")  # + "separation" when given
+FINISH_Q4 = "finish q4 (separation_ratio) and run its cell first"
 
 
 def _distances(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
@@ -40,14 +44,35 @@ def _centroid_distance(x: np.ndarray, y: np.ndarray) -> float:
     return float(pdist(centroids).mean())
 
 
-def epoch_metrics(embeddings, labels, is_test, k: int = 5, progress: bool = False) -> pd.DataFrame:
-    """Separation metrics per epoch and split for ``embeddings`` (E, N, D), ``labels`` (N,), ``is_test`` (N,)."""
-    embeddings = np.asarray(embeddings, dtype=np.float32)
-    if embeddings.ndim == 2:
+def _separation_column(separation, n_epochs: int) -> np.ndarray:
+    """The students' separation ratios (one per epoch) as float64 (E,), or ValueError saying what is off."""
+    require(separation, "separation", FINISH_Q4)
+    values = np.asarray(untensor(separation))
+    if values.dtype == object and any(v is None or v is Ellipsis for v in values.flat):
+        raise ValueError(f"separation holds None values: {FINISH_Q4}")
+    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
+        raise ValueError(f"separation has dtype {values.dtype}, expected real numbers (one per epoch)")
+    if values.ndim != 1 or len(values) != n_epochs:
+        found = (f"{len(values)} values" if values.ndim == 1 else "a single number" if values.ndim == 0
+                 else f"shape {values.shape}")
+        raise ValueError(f"separation has {found} but the snapshots have {n_epochs} epochs: one value per epoch "
+                         f"(0 … {n_epochs - 1}), as separation_by_epoch(snapshots, …) returns")
+    return values.astype(np.float64)
+
+
+def epoch_metrics(embeddings, labels, is_test, separation=None, k: int = 5, progress: bool = False) -> pd.DataFrame:
+    """Separation metrics per epoch and split for ``embeddings`` (E, N, D), ``labels`` (N,), ``is_test`` (N,).
+
+    ``embeddings`` may be anything :func:`replab.arrays.as_snapshots` accepts (NumPy, torch, a list of epochs).
+    ``separation`` (optional): one number per epoch, e.g. the ratios of q4's ``separation_by_epoch``; it becomes a
+    ``separation`` column, the same value on both rows (train, test) of its epoch.
+    """
+    if getattr(embeddings, "ndim", None) == 2:  # one snapshot alone: a table with one epoch
         embeddings = embeddings[None]
-    if embeddings.ndim != 3:
-        raise ValueError(f"embeddings must be (epochs, rows, dim), got shape {embeddings.shape}")
+    embeddings = as_snapshots(embeddings)
     n = embeddings.shape[1]
+    if separation is not None:
+        separation = _separation_column(separation, len(embeddings))
     _, y = np.unique(np.asarray(labels), return_inverse=True)
     is_test = np.asarray(is_test, dtype=bool)
     if len(y) != n or is_test.shape != (n,):
@@ -78,4 +103,7 @@ def epoch_metrics(embeddings, labels, is_test, k: int = 5, progress: bool = Fals
                                        ("test", x_test, d_test, y_test, knn_test)):
             if len(ys):
                 rows.append((epoch, split, _silhouette(ds, ys), acc, _centroid_distance(xs, ys)))
-    return pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+    if separation is not None:
+        table["separation"] = separation[table["epoch"].to_numpy()]
+    return table

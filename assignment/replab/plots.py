@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
+from .arrays import as_snapshots, require  # noqa: E402
+
 
 def _align(coords: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
     """Rotate/reflect ``coords`` (N, 2) onto ``previous`` (orthogonal Procrustes), so a person sees motion, not flips."""
@@ -26,9 +28,7 @@ def project_epochs(embeddings, method: str = "pca", progress: bool = False) -> t
     ``method`` is "pca", "umap" (needs umap-learn) or "auto" (umap if installed, else pca); returns the
     coordinates and the method used.
     """
-    embeddings = np.asarray(embeddings, dtype=np.float64)
-    if embeddings.ndim != 3:
-        raise ValueError(f"embeddings must be (epochs, rows, dim), got shape {embeddings.shape}")
+    embeddings = as_snapshots(embeddings).astype(np.float64)
     has_umap = importlib.util.find_spec("umap") is not None
     if method == "auto":
         method = "umap" if has_umap else "pca"
@@ -71,7 +71,7 @@ def class_colors(classes) -> dict:
 def plot_epoch_grid(embeddings, labels, path, method: str = "pca", title: str | None = None) -> Path:
     """A grid of 2-D views of every epoch, coloured by class, with one shared legend."""
     path = Path(path)
-    coords, method = project_epochs(embeddings, method)
+    coords, method = project_epochs(as_snapshots(embeddings), method)
     labels = np.asarray([str(v) for v in labels])
     if len(labels) != coords.shape[1]:
         raise ValueError(f"{len(labels)} labels for {coords.shape[1]} rows")
@@ -107,25 +107,50 @@ def plot_epoch_grid(embeddings, labels, path, method: str = "pca", title: str | 
     return path
 
 
+def _plot_splits(ax, table, column):
+    for split, style in (("train", "--"), ("test", "-")):
+        rows = table[table["split"] == split].sort_values("epoch")
+        if len(rows):
+            ax.plot(rows["epoch"], rows[column], style, marker="o", ms=3.5, color="C0" if split == "test" else "C1",
+                    label=split)
+
+
 def plot_metrics(table, path) -> Path:
-    """Line plots over epochs of the table from :func:`replab.metrics.epoch_metrics` (train dashed, test solid)."""
+    """Line plots over epochs of the table from :func:`replab.metrics.epoch_metrics` (train dashed, test solid).
+
+    When the table has a ``separation`` column (``epoch_metrics(…, separation=…)``), a fourth panel shows it:
+    one line when it holds one value per epoch, else one per split like the others.
+    """
     path = Path(path)
+    require(table, "table", "run table = metrics.epoch_metrics(snapshots, …) first")
+    if not hasattr(table, "columns"):
+        raise ValueError(f"table has type {type(table).__name__}, expected the DataFrame from metrics.epoch_metrics")
     panels = [("silhouette", "silhouette (by class)"), ("knn_accuracy", "k-NN accuracy"),
               ("centroid_distance", "mean distance between class centroids")]
     missing = [c for c in ("epoch", "split", *(p for p, _ in panels)) if c not in table.columns]
     if missing:
         raise ValueError(f"metrics table lacks columns {missing}")
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    if "separation" in table.columns:
+        panels.append(("separation", "separation ratio (between / within)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.35 * len(panels), 3.8))
+    epochs = sorted(table["epoch"].unique())
     for ax, (column, label) in zip(axes, panels):
-        for split, style in (("train", "--"), ("test", "-")):
-            rows = table[table["split"] == split].sort_values("epoch")
-            if len(rows):
-                ax.plot(rows["epoch"], rows[column], style, marker="o", ms=3.5, color="C0" if split == "test" else "C1",
-                        label=split)
+        if column == "separation" and table.groupby("epoch")["separation"].nunique(dropna=False).max() == 1:
+            per_epoch = table.groupby("epoch")["separation"].first()
+            ax.plot(per_epoch.index, per_epoch.to_numpy(), "-", marker="o", ms=3.5, color="C2")
+            ax.set_ylim(0, max(1.0, np.nanmax(per_epoch.to_numpy(), initial=0.0) * 1.1))
+            last = per_epoch.dropna()
+            if len(last):
+                ax.annotate(f"{last.iloc[-1]:.2f}", (last.index[-1], last.iloc[-1]), textcoords="offset points",
+                            xytext=(-4, 7), ha="right", fontsize=9, color="C2")
+        else:
+            _plot_splits(ax, table, column)
+            if column == "separation":
+                ax.set_ylim(bottom=0)
         ax.set_title(label, fontsize=11)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-        ax.set_xticks(sorted(table["epoch"].unique()))
+        ax.set_xticks(epochs)
     axes[1].set_ylim(0, 1.02)
     axes[0].legend(frameon=False)
     fig.tight_layout()

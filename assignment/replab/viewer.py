@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from .arrays import as_snapshots
 from .mantis import read_mantis_csv
 from .plots import fixed_box, project_epochs
 
@@ -174,6 +175,7 @@ def _inline_json(data) -> str:
 def write_viewer_html(path, titles, labels, snippets, embeddings, splits=None, title: str = "Embeddings over epochs") -> Path:
     """Write the viewer for ``embeddings`` (E, N, D); ``splits`` ("train"/"test" per row) marks test rows as rings."""
     path = Path(path)
+    embeddings = as_snapshots(embeddings)
     titles, labels, snippets = ([str(v) for v in values] for values in (titles, labels, snippets))
     coords, _ = project_epochs(embeddings, "pca")
     n = coords.shape[1]
