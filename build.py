@@ -5,9 +5,10 @@
         Release every variant into dist/: student notebook + support files, Gradescope autograder
         zip, executed solution with its CSV and pictures, the worksheet PDFs, and release.json.
         Every build verifies itself; a failure stops the release with a non-zero exit.
-    python build.py grade SUBMISSION... --variant NAME [--out DIR] [--jobs N] [--timeout S]
-        Grade notebooks or otter zips with the released autograder; results.json per submission,
-        grades.csv and report.html for TAs.
+    python build.py grade SUBMISSION... --variant NAME [--out DIR] [--jobs N] [--timeout S] [--gradescope]
+        Grade notebooks (or zips holding one) with the released autograder: each runs contained, a
+        separate judge scores it; results.json per submission, grades.csv and report.html for TAs.
+        --gradescope runs the zip's own run_autograder as Gradescope does (as root).
     python build.py validate FILE.csv [--variant NAME]
         The public checks on a Mantis CSV export, with clear messages.
 """
@@ -26,26 +27,22 @@ ROOT = Path(__file__).resolve().parent
 sys.path[:0] = [str(ROOT), str(ROOT / "assignment")]
 
 from assignment.config import VARIANT_NAMES, ConfigError, load_config  # noqa: E402
+from autograder.sandbox import SandboxError  # noqa: E402
 from replab.corpus import DataError, sha256_file  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------- release
-def _expected(cfg, variant, corpus, snapshot_rel: str) -> dict:
-    """The hidden tests' parameters (shipped in the autograder zip only)."""
-    from replab.features import heldout_mask, model_inputs
-    is_test = heldout_mask(corpus.labels, cfg.test_fraction, cfg.seed)
-    x = model_inputs(corpus, is_test, variant.max_features)
-    return {"variant": variant.name, "kind": variant.kind, "snapshot": snapshot_rel, "seed": cfg.seed,
-            "test_fraction": cfg.test_fraction, "max_features": variant.max_features, "hidden": list(variant.hidden),
-            "dim": variant.embedding_dim, "epochs": cfg.epochs, "csv_name": cfg.csv_name,
-            "n_inputs": int(x.shape[1]), "n_classes": len(corpus.class_names),
-            "thresholds": {"silhouette_min": variant.thresholds.silhouette_min,
-                           "silhouette_gain_min": variant.thresholds.silhouette_gain_min}}
+def _verify_mode() -> str:
+    from autograder.sandbox import SandboxError, choose_mode
+    try:
+        return choose_mode()
+    except SandboxError:
+        return "none"
 
 
 def release_variant(cfg, variant, out: Path, data_dir: Path | None, live: bool, timeout: int) -> dict:
     from autograder import assign, verify
-    from autograder.checks import HIDDEN
+    from autograder.contract import GradingSpec, snapshot_name, zip_name
     from autograder.grade import grade_submissions
     from replab.sources import load_corpus
     from worksheet.bank import notebook_questions
@@ -66,47 +63,51 @@ def release_variant(cfg, variant, out: Path, data_dir: Path | None, live: bool, 
     step = lambda label: print(f"[{name}] {label} …", flush=True)  # progress, one line per step
     t = time.monotonic()
     step("render master notebook")
-    bank = notebook_questions()
-    master = assign.prepare_master(cfg, variant, snapshot, _expected(cfg, variant, corpus, assign.snapshot_name(variant)),
-                                   work / "master", bank)
+    from worksheet.bank import variant_context  # the written questions speak of this variant's own data
+    bank = notebook_questions(variant_context(variant.kind, variant.embedding_dim, corpus.class_names, variant.title))
+    data_info = {"offline": corpus.source.startswith("offline default"), "classes": corpus.class_names,
+                 "source": corpus.source}
+    master = assign.prepare_master(cfg, variant, snapshot, work / "master", bank, data_info)
     seconds["render"] = time.monotonic() - t
 
     t = time.monotonic()
-    step("otter assign")
-    student_dir, zip_path = assign.run_otter_assign(master, work / "assigned")
+    step("otter assign, autograder zip")
+    student_dir = assign.run_otter_assign(master, work / "assigned")
+    spec = GradingSpec.from_config(cfg, variant)
+    zip_path = assign.build_autograder_zip(spec, student_dir, work / zip_name(name))
     seconds["assign"] = time.monotonic() - t
 
     t = time.monotonic()
     step("execute the solution")
     solution_nb = work / "assigned" / "autograder" / master.name
-    executed = verify.execute_notebook(solution_nb, [student_dir / "replab", student_dir / "data", student_dir / "tests"], dest / "solutions",
-                                       timeout=timeout)
+    executed = verify.execute_notebook(solution_nb, [student_dir / "replab", student_dir / "data", student_dir / "tests"],
+                                       dest / "solutions", timeout=timeout)
     seconds["execute"] = time.monotonic() - t
 
     t = time.monotonic()
     step("verify: grade solution and blank notebook, scan for leaks")
+    # Our own two notebooks: contained when a sandbox is at hand, else run as they are (trusted code).
     graded = grade_submissions([executed, student_dir / master.name], zip_path, work / "grading", jobs=2,
-                               timeout=timeout, expected_name=master.name, progress=False)
+                               timeout=timeout, mode=_verify_mode(), progress=False)
     solution, blank = graded
-    possible = sum(cfg.points.values())
-    autograded = [t for t in blank["tests"] if t["name"] in HIDDEN]
-    checks_src = (ROOT / "autograder" / "checks.py").read_text(encoding="utf-8")
-    forbidden = {assign.EXPECTED_FILE: "the hidden tests' expected values", "lab8_checks": "the hidden checks module",
-                 "_lab8_checks": "hidden test source"}
+    possible = spec.possible
+    judge_src = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "autograder" / "judge").glob("*.py"))]
+    forbidden = {"lab8_checks": "the hidden checks module", "autograder.judge": "the judge's code"}
     replab_src = [p.read_text(encoding="utf-8") for p in sorted((student_dir / "replab").rglob("*.py"))]
-    secret = verify.secret_lines(master, [checks_src] + [q.answer for q in bank], replab_src)
+    secret = verify.secret_lines(master, judge_src + [q.answer for q in bank], replab_src)
     leaks = verify.leak_scan(student_dir, secret,
-                             forbidden, allowed_files={master.name, assign.snapshot_name(variant), "replab/*", "tests/*"})
+                             forbidden, allowed_files={master.name, snapshot_name(name), "replab/*", "tests/*"})
     seconds["verify"] = time.monotonic() - t
 
     shutil.copytree(student_dir, dest / "student")
     (dest / "autograder").mkdir()
-    shutil.copy(zip_path, dest / "autograder" / assign.zip_name(name))
+    shutil.copy(zip_path, dest / "autograder" / zip_name(name))
     files = {p.relative_to(out).as_posix(): sha256_file(p) for p in sorted(dest.rglob("*")) if p.is_file()}
     record = {
-        "solution": {"score": solution["score"], "possible": possible, "output": solution["output"]},
+        "solution": {"score": solution["score"], "possible": possible, "output": solution["output"],
+                     "sandbox": solution["extra_data"]["sandbox"]},
         "blank": {"score": blank["score"], "possible": possible,
-                  "per_question": {t["name"]: t["score"] for t in autograded}},
+                  "per_question": {t["name"]: t["score"] for t in blank["tests"]}},
         "leaks": leaks,
         "data": {"source": corpus.source, "sha256": sha, "items": len(corpus), "classes": corpus.counts()},
         "files": files,
@@ -116,7 +117,7 @@ def release_variant(cfg, variant, out: Path, data_dir: Path | None, live: bool, 
     if abs(solution["score"] - possible) > 1e-6:
         problems.append(f"solution scores {solution['score']:g}/{possible:g} ({solution['output']}) "
                         f"[{dest / 'solutions' / master.name}]")
-    if any(t["score"] > 0 for t in autograded):
+    if any(t["score"] > 0 for t in blank["tests"]):
         problems.append(f"blank student notebook scores {blank['score']:g} [{dest / 'student' / master.name}]")
     problems += [f"leak: {dest / 'student'}/{leak}" for leak in leaks]
     record["problems"] = problems
@@ -125,13 +126,37 @@ def release_variant(cfg, variant, out: Path, data_dir: Path | None, live: bool, 
 
 
 def build_worksheet_step(cfg, out: Path) -> dict:
+    """One worksheet and answer key per released variant, in <out>/worksheet/<variant>/, worded for the data
+    that variant shipped (class names read back from its snapshot, so an offline stand-in gets its own
+    classes) and showing that variant's reference-run figures."""
+    from autograder.contract import snapshot_name
+    from replab.corpus import Corpus
+    from worksheet.bank import RUN_FIGURES, variant_context
     from worksheet.build import build_worksheet
     t = time.monotonic()
-    grid = out / "wikipedia" / "solutions"
-    figures = {k: grid / f"{k}.png" for k in ("epoch_grid", "metrics") if (grid / f"{k}.png").is_file()}
-    result = build_worksheet(out / "worksheet", figures=figures or None, title=cfg.title, term=cfg.term)
-    return {"pdfs": [Path(p).relative_to(out).as_posix() for p in result["pdfs"]], "skipped": result["skipped"],
-            "figures": sorted(figures), "seconds": round(time.monotonic() - t, 1)}
+    root = out / "worksheet"
+    # Earlier releases put one worksheet for all variants straight into worksheet/; drop it so no stale
+    # copy sits beside the per-variant folders.
+    for stale in (root.glob("*") if root.is_dir() else ()):
+        if stale.is_file():
+            stale.unlink()
+    pdfs, per_variant, skipped = [], {}, "no variant was released"
+    for name, variant in cfg.variants.items():
+        snapshot = out / name / "student" / snapshot_name(name)
+        if not snapshot.is_file():
+            continue  # not released (this run or an earlier one into the same --out)
+        context = variant_context(variant.kind, variant.embedding_dim, Corpus.load(snapshot).class_names, variant.title)
+        runs = out / name / "solutions"
+        figures = {k: runs / f"{k}.png" for k in RUN_FIGURES if (runs / f"{k}.png").is_file()}
+        shutil.rmtree(root / name, ignore_errors=True)
+        result = build_worksheet(root / name, context, figures=figures or None, title=cfg.title, term=cfg.term)
+        skipped = result["skipped"]
+        if skipped:  # no TeX: the same for every variant
+            break
+        rel = [Path(p).relative_to(out).as_posix() for p in result["pdfs"]]
+        pdfs += rel
+        per_variant[name] = {"pdfs": rel, "figures": sorted(figures), "context": context}
+    return {"pdfs": pdfs, "skipped": skipped, "variants": per_variant, "seconds": round(time.monotonic() - t, 1)}
 
 
 def _versions() -> dict:
@@ -186,23 +211,29 @@ def release(args) -> int:
 
 # ------------------------------------------------------------------------------------- grade
 def grade(args) -> int:
+    from autograder.contract import zip_name
+    from autograder.curves import separation_curves
     from autograder.grade import grade_submissions, write_grades_csv
     from autograder.report import write_report
-    from autograder.curves import separation_curves
-    from autograder.assign import notebook_name, zip_name
     cfg = load_config()
     variant = cfg.variant(args.variant)
     zip_path = Path(args.zip) if args.zip else Path(args.release) / variant.name / "autograder" / zip_name(variant.name)
     out = Path(args.out)
     if not zip_path.is_file():
         raise FileNotFoundError(f"{zip_path}: no autograder zip; run `python build.py --variant {variant.name}` first or pass --zip")
-    results = grade_submissions(args.submissions, zip_path, out, jobs=args.jobs, timeout=args.timeout,
-                                expected_name=notebook_name(variant.name), keep_files=[cfg.csv_name])
+    if args.gradescope:
+        from autograder.gradescope import grade_like_gradescope
+        results = grade_like_gradescope(zip_path, args.submissions, out)
+    else:
+        results = grade_submissions(args.submissions, zip_path, out, jobs=args.jobs, timeout=args.timeout,
+                                    mode="none" if args.no_sandbox else "auto")
     write_grades_csv(results, out / "grades.csv")
     report = write_report(out, results, curves=separation_curves(results, out, cfg, variant))
     possible = sum(cfg.points.values())
     for r in results:
         print(f"{r['submission']:<40} {r['score']:>6g}/{possible:g}  {r['output']}")
+    sandboxes = sorted({r.get("extra_data", {}).get("sandbox", "?") for r in results})
+    print(f"student code ran in: {', '.join(sandboxes)}" + ("  (NOT contained: --no-sandbox)" if "none" in sandboxes else ""))
     print(f"results: {out}/<submission>/results.json · {out / 'grades.csv'} · {report}")
     return 0
 
@@ -241,7 +272,12 @@ def main(argv=None) -> int:
         p.add_argument("--release", default="dist", help="the release folder holding the autograder zip")
         p.add_argument("--zip", help="grade with this autograder zip instead")
         p.add_argument("--jobs", type=int, default=1)
-        p.add_argument("--timeout", type=int, default=600, help="seconds one submission may run")
+        p.add_argument("--timeout", type=int, default=None,
+                       help="seconds the student side of one submission may run (default: the release's)")
+        p.add_argument("--no-sandbox", action="store_true",
+                       help="run student code uncontained (only where neither bubblewrap nor a sandbox user exists)")
+        p.add_argument("--gradescope", action="store_true",
+                       help="grade through the zip's own set-up and run_autograder, as Gradescope runs it (root)")
         run = grade
     else:
         p.add_argument("csv")
@@ -250,7 +286,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         return run(args)
-    except (ConfigError, DataError, ValueError, FileNotFoundError) as e:
+    except (ConfigError, DataError, ValueError, FileNotFoundError, SandboxError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

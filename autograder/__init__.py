@@ -1,6 +1,3 @@
-"""Grading engine (otter-grader 7 zips, fault-proof) and the HTML report for TAs."""
-
-from .grade import GradingError, grade_submissions, write_grades_csv
-from .report import write_report
-
-__all__ = ["GradingError", "grade_submissions", "write_grades_csv", "write_report"]
+"""Lab 8's autograder: release-side assembly (assign.py, verify.py), the grading engine (grade.py) with
+its two sides — the student side contained in sandbox/, the judge in judge/ — the Gradescope entry
+(gradescope.py) and the TA report (report.py, curves.py)."""

@@ -1,46 +1,50 @@
-"""One variant's master folder → otter assign → student folder and Gradescope autograder zip.
+"""One variant's master folder → otter assign → the student folder; and our own Gradescope zip.
 
-The master folder holds what otter copies: the notebook, the replab helper package and the frozen
-data snapshot (for students and grading), plus the checks and expected values (autograder only).
+otter-grader splits the master into the student notebook and its public tests. Grading does not use
+otter's zip (otter runs hidden tests inside the student's kernel); the zip is built here instead: the
+grading record, the judge and the sandbox code, the reference solution, replab and the student files.
 """
 from __future__ import annotations
 
-import json
+import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-from autograder.tests import CHECKS_FILE, hidden_tests, public_test
+from autograder.contract import GRADING_FILE, STUDENT_FILES, notebook_name, snapshot_name  # noqa: F401
+from autograder.tests import public_test
 from templates.render import otter_config, render_master, write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPECTED_FILE = "lab8_expected.json"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+GRADESCOPE = ROOT / "autograder" / "gradescope"
+# What the zip's judge needs, as (source in this repo, path in the zip); folders are copied whole.
+ZIP_CODE = [(ROOT / "autograder", "autograder"), (ROOT / "solutions", "solutions"),
+            (ROOT / "assignment" / "replab", "replab")]
+ZIP_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "offline", "assign.py", "verify.py", "report.py",
+                                  "curves.py", "tests.py")
 
 
 class AssignError(RuntimeError):
     pass
 
 
-def notebook_name(variant_name: str) -> str:
-    return f"lab8_{variant_name}.ipynb"
-
-
-def zip_name(variant_name: str) -> str:
-    """The autograder zip's name in a release: dist/<variant>/autograder/<this>."""
-    return f"lab8_{variant_name}_autograder.zip"
-
-
-def snapshot_name(variant) -> str:
-    return f"data/{variant.name}.npz"
-
-
 def grading_requirements() -> str:
     """What the Gradescope image installs: CPU-only torch and torchvision (graders have no GPU; the
     default Linux wheels are multi-GB CUDA builds), pinned to the versions this build ran with."""
-    import numpy, pandas, sklearn, torch, torchvision, orjson, requests, tqdm, matplotlib
+    import matplotlib
+    import nbclient
+    import numpy
+    import orjson
+    import pandas
+    import psutil
+    import requests
+    import sklearn
+    import torch
+    import torchvision
+    import tqdm
     base = lambda v: v.split("+")[0]
     return "\n".join([
         f"--extra-index-url {TORCH_CPU_INDEX}",
@@ -53,7 +57,9 @@ def grading_requirements() -> str:
         f"orjson=={orjson.__version__}",
         f"requests=={requests.__version__}",
         f"tqdm=={tqdm.__version__}",
-        "otter-grader[grading]==7.0.0",
+        f"psutil=={psutil.__version__}",
+        f"nbclient=={nbclient.__version__}",
+        "otter-grader[grading]==7.0.0",   # students' notebooks import otter for grader.check
     ]) + "\n"
 
 
@@ -64,31 +70,28 @@ def copy_replab(dest: Path) -> Path:
     return dest
 
 
-def prepare_master(cfg, variant, corpus_snapshot: Path, expected: dict, work: Path, written_questions) -> Path:
-    """Write the master folder; returns the master notebook's path."""
+def prepare_master(cfg, variant, corpus_snapshot: Path, work: Path, written_questions, data_info: dict) -> Path:
+    """Write the master folder (notebook, replab, data); returns the master notebook's path.
+    data_info: {"offline": bool, "classes": [...], "source": str}, so the text follows the data used."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     copy_replab(work / "replab")
     (work / "data").mkdir()
-    shutil.copy(corpus_snapshot, work / snapshot_name(variant))
-    shutil.copy(ROOT / "autograder" / "checks.py", work / CHECKS_FILE)
-    (work / EXPECTED_FILE).write_text(json.dumps(expected, indent=1), encoding="utf-8")
+    shutil.copy(corpus_snapshot, work / snapshot_name(variant.name))
     (work / "requirements.txt").write_text(grading_requirements(), encoding="utf-8")
     context = {
-        "cfg": cfg, "points": cfg.points, "snapshot_path": snapshot_name(variant),
-        "written_questions": written_questions,
-        "otter_config": otter_config(cfg, variant, files=["replab", snapshot_name(variant)],
-                                     autograder_files=[CHECKS_FILE, EXPECTED_FILE]),
+        "cfg": cfg, "points": cfg.points, "snapshot_path": snapshot_name(variant.name),
+        "written_questions": written_questions, "data": data_info,
+        "otter_config": otter_config(cfg, variant, files=["replab", snapshot_name(variant.name)]),
         "public_test": public_test,
-        "hidden_test": lambda q: "\n%%% code\n".join(hidden_tests(q, cfg.points[q])),
     }
     return write_notebook(render_master(variant, context), work / notebook_name(variant.name))
 
 
-def run_otter_assign(master: Path, out: Path, timeout: int = 600) -> tuple[Path, Path]:
-    """Run `otter assign` (its own solution self-check is off: the build verifies by grading);
-    returns (student dir, autograder zip)."""
+def run_otter_assign(master: Path, out: Path, timeout: int = 600) -> Path:
+    """Run `otter assign` (its solution self-check is off: the build verifies by grading); returns the
+    student folder (notebook, replab/, data/, tests/ with the public tests)."""
     if out.exists():
         shutil.rmtree(out)
     cmd = [sys.executable, "-m", "otter", "assign", "--no-run-tests", master.name, str(out.resolve())]
@@ -96,29 +99,38 @@ def run_otter_assign(master: Path, out: Path, timeout: int = 600) -> tuple[Path,
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["(no output)"]
         raise AssignError(f"{master}: otter assign failed: {last[0]}")
-    zips = sorted((out / "autograder").glob("*.zip"))
-    if len(zips) != 1:
-        raise AssignError(f"{out / 'autograder'}: expected one autograder zip, found {len(zips)}")
-    return out / "student", add_grading_guards(zips[0])
+    return out / "student"
 
 
-GUARDS = ROOT / "autograder" / "gradescope"
+def _write(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))  # fixed stamps: same input, same zip
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
 
 
-def add_grading_guards(zip_path: Path) -> Path:
-    """Swap otter's run_autograder for ours (time limit, kernel clean-up, a results.json always)."""
-    replaced = {"run_autograder": (GUARDS / "run_autograder").read_bytes(),
-                "ensure_results.py": (GUARDS / "ensure_results.py").read_bytes()}
-    tmp = zip_path.with_suffix(".tmp")
-    with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            if item.filename not in replaced:
-                dst.writestr(item, src.read(item.filename))
-        for name, data in replaced.items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = 0o100755 << 16  # executable regular file
-            info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, data)
+def _add_tree(zf: zipfile.ZipFile, source: Path, prefix: str, ignore=None) -> None:
+    for folder, dirs, files in os.walk(source):
+        dropped = ignore(folder, dirs + files) if ignore else set()
+        dirs[:] = sorted(d for d in dirs if d not in dropped)
+        for name in sorted(f for f in files if f not in dropped):
+            path = Path(folder) / name
+            _write(zf, f"{prefix}/{path.relative_to(source).as_posix()}", path.read_bytes())
+
+
+def build_autograder_zip(spec, student_dir: Path, zip_path: Path) -> Path:
+    """The Gradescope zip: run_autograder and setup.sh at its root (Gradescope's layout), the grading
+    record, the code the judge runs, and the files the notebook gets beside it."""
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = zip_path.with_suffix(".part")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for name in ("run_autograder", "setup.sh"):
+            _write(zf, name, (GRADESCOPE / name).read_bytes(), executable=True)
+        _write(zf, "requirements.txt", grading_requirements().encode())
+        _write(zf, GRADING_FILE, spec.to_json().encode())
+        for source, prefix in ZIP_CODE:
+            _add_tree(zf, source, prefix, ZIP_SKIP)
+        for item in ("replab", "data", "tests"):
+            _add_tree(zf, student_dir / item, f"{STUDENT_FILES}/{item}", shutil.ignore_patterns("__pycache__", "*.pyc"))
     tmp.replace(zip_path)
     return zip_path
-

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import jinja2
 
-from .grade import PUBLIC_TESTS
-
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE_NAME = "report.html.j2"
 HIST_W, HIST_H = 480, 160  # histogram drawing area, in SVG units
@@ -20,7 +18,7 @@ SPARK_W, SPARK_H = 120, 28
 
 
 def _questions(result):
-    return [t for t in result["tests"] if t["name"] != PUBLIC_TESTS]
+    return result["tests"]
 
 
 def _possible(results):
@@ -59,17 +57,9 @@ def pass_rates(results):
 
 
 def _failed_cases(test):
-    """One line per failing case of an otter test output: 'q1: <example> → <error>'."""
-    lines = []
-    # otter prints each case under a "q1 - 2 result:" header; a failing one says
-    # "Test case failed", shows the failed example and ends with the error line.
-    for block in re.split(r"^\s*\S+ - \d+ result:\s*$", test["output"], flags=re.M)[1:]:
-        if "Test case failed" not in block:
-            continue
-        rows = [r.strip() for r in block.splitlines() if r.strip()]
-        example = next((rows[i + 1] for i, r in enumerate(rows[:-1]) if r == "Failed example:"), None)
-        lines.append(f"{test['name']}: {example} → {rows[-1]}" if example else f"{test['name']}: {rows[-1]}")
-    return lines or [f"{test['name']}: " + (test["output"].strip().splitlines() or ["failed"])[0]]
+    """One line per failed check: the judge writes them as 'q2_capture: <what is wrong>'."""
+    lines = [l.strip() for l in test.get("output", "").splitlines() if l.strip().startswith(test["name"] + ":")]
+    return lines or [f"{test['name']}: " + (test.get("output", "").strip().splitlines() or ["failed"])[0]]
 
 
 def common_failures(results, limit=10):

@@ -3,6 +3,7 @@ the untouched student notebook scores zero, and nothing under student/ gives an 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 from templates.render import IN_CELL_MARKER
 
@@ -31,7 +33,13 @@ def execute_notebook(notebook: Path, support: list[Path], out_dir: Path, timeout
             (shutil.copytree if item.is_dir() else shutil.copy)(item, tmp / item.name)
         nb = nbformat.read(notebook, as_version=4)
         before = {p.name for p in tmp.iterdir()}
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(tmp)}})
+        config = Config()
+        # IPC sockets: no TCP port to collide with parallel builds. Their path must be absolute (the
+        # default is relative, and kernel and client run in different folders) and short (< 108 bytes).
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(tmp, ".kernel")
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", config=config,
+                                resources={"metadata": {"path": str(tmp)}})
         try:
             client.execute()
         except Exception as e:  # CellExecutionError and friends: one line, with the cell's error

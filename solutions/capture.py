@@ -7,9 +7,9 @@ from replab.training import train_one_epoch
 
 
 def snapshot(model, x, batch_size=256):
-    """Embeddings of every row, in row order, from one pass in eval mode with the hook switched on.
-    (Batches of a few hundred keep the activations in cache: on 2 CPU cores, 256 ran the CNN's pass
-    twice as fast as 1024.)"""
+    """The hooked layer's output for every row of x, in row order, as one (N, D) array: capture on,
+    eval mode, no autograd. (Batches of a few hundred keep the activations in cache: on 2 CPU cores,
+    256 ran the CNN's pass twice as fast as 1024.)"""
     # BEGIN SOLUTION
     model.eval()
     model.capture = True
@@ -24,7 +24,8 @@ def snapshot(model, x, batch_size=256):
 
 
 def train_and_capture(model, x, y, train_rows, epochs=10, lr=0.002, batch_size=0, generator=None):
-    """Train on the rows in `train_rows`; return snapshots of all rows, shape (epochs + 1, N, D)."""
+    """Snapshot 0 before any training step, then per epoch one call of train_one_epoch on the rows in
+    `train_rows` followed by one snapshot of all rows; returns the epochs + 1 snapshots, epoch 0 first."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     # BEGIN SOLUTION
     x_train, y_train = x[train_rows], y[train_rows]

@@ -43,7 +43,7 @@ def solution(ref: str) -> str:
     raise TemplateError(f"{path}: no top-level function or class named {name!r}")
 
 
-def otter_config(cfg, variant, files: list[str], autograder_files: list[str]) -> str:
+def otter_config(cfg, variant, files: list[str]) -> str:
     """The ASSIGNMENT CONFIG cell: our own init cell replaces otter's (renamed notebooks), and the
     seed variable is set the same in the student's run and in grading."""
     config = {
@@ -59,9 +59,8 @@ def otter_config(cfg, variant, files: list[str], autograder_files: list[str]) ->
         "tests": {"files": True},
         "seed": {"variable": "SEED", "autograder_value": cfg.seed, "student_value": cfg.seed},
         "files": files,
-        "autograder_files": autograder_files,
-        "generate": {"show_stdout": False, "show_hidden": True, "pdf": False,
-                     "points_possible": sum(cfg.points.values())},
+        # otter's zip is not what grades (autograder/assign.py builds ours); it only must not fail
+        "generate": {"show_stdout": False, "show_hidden": True, "pdf": False},
     }
     return yaml.safe_dump(config, sort_keys=False).strip()
 

@@ -23,3 +23,16 @@ def cfg():
 def wiki_corpus(fixtures_dir):
     from replab.wikipedia import load_wikipedia_dir
     return load_wikipedia_dir(fixtures_dir / "wikipedia")
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory, fixtures_dir):
+    """One verified release of every variant (wikipedia and bbc from the fixtures, cifar10 from its
+    offline stand-in), built once for every slow test: (out folder, build stdout)."""
+    import subprocess
+    import sys
+    out = tmp_path_factory.mktemp("dist")
+    proc = subprocess.run([sys.executable, "build.py", "--out", str(out), "--data-dir", str(fixtures_dir),
+                           "--jobs", "3"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out, proc.stdout

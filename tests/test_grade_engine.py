@@ -1,273 +1,183 @@
-"""The grading engine against a tiny real otter assignment: scores, faults, cleanup, outputs.
-
-Most submissions are graded in one `jobs=2` batch (module fixture) and the tests then
-check one result each; the endless loop runs alone with a short timeout.
-"""
-
-import csv
+"""The grading engine's parts, each alone: staging, the sandbox, reading the student side's evidence,
+the score built from the config's question list, the infrastructure retry, and the TA outputs.
+Whole submissions, honest and hostile, are graded in test_students.py."""
 import json
-import tempfile
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import psutil
 import pytest
 
-import tiny_assignment
-from autograder import GradingError, grade_submissions, write_grades_csv, write_report
-from autograder.grade import _stage_submission
+from autograder import sandbox
+from autograder.contract import GradingSpec
+from autograder.curves import heldout_silhouettes, separation_curves
+from autograder.grade import InvalidSubmission, Release, grade_one, open_release, stage, write_grades_csv
+from autograder.judge.evidence import Evidence
 
+ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
-BATCH_TIMEOUT = 120  # far above a normal grading: only the loop test is meant to time out
-LOOP_TIMEOUT = 4
-SLEEP_SECONDS = "987"  # a distinctive background `sleep` to look for afterwards
+
+@pytest.fixture(scope="module")
+def wiki(release, tmp_path_factory):
+    out, _ = release
+    return open_release(out / "wikipedia/autograder/lab8_wikipedia_autograder.zip", tmp_path_factory.mktemp("rel"))
 
 
-@pytest.fixture(scope="session")
-def assignment(tmp_path_factory):
-    return tiny_assignment.build(tmp_path_factory.mktemp("tiny"))
-
-
-def notebook_with(base_nb, path, cell_source=None, after=0, replace_answer=None):
-    """Write base_nb to path with one extra code cell inserted after cell index `after`,
-    and optionally the q2 answer cell replaced."""
-    nb = nbformat.read(str(base_nb), as_version=4)
-    if replace_answer is not None:
-        answer = next(c for c in nb.cells if c.cell_type == "code" and "def square" in c.source)
-        answer.source = replace_answer
-    if cell_source is not None:
-        nb.cells.insert(after + 1, nbformat.v4.new_code_cell(cell_source))
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, str(path))
     return path
 
 
-def processes_mentioning(text):
-    """Live processes whose command line contains text."""
-    found = []
-    for proc in psutil.process_iter(["cmdline", "status"]):
-        if proc.info["status"] != psutil.STATUS_ZOMBIE and text in " ".join(proc.info["cmdline"] or []):
-            found.append(proc)
-    return found
+# ------------------------------------------------------------------------------------- staging
+def test_stage_renames_the_notebook_and_lays_the_release_files_over_a_zip(wiki, tmp_path):
+    sub = tmp_path / "mine.zip"
+    nb = _notebook(tmp_path / "x.ipynb", "print(1)")
+    with zipfile.ZipFile(sub, "w") as z:
+        z.write(nb, "folder/My Lab.ipynb")
+        z.writestr("extra/notes.txt", "mine")
+        z.writestr("replab/corpus.py", "raise SystemExit('a replab of my own')")
+    staged = stage(sub, tmp_path / "scratch", wiki)
+    assert staged.name == "lab8_wikipedia.ipynb" and staged.is_file()
+    assert (tmp_path / "scratch/extra/notes.txt").read_text() == "mine"
+    assert "SystemExit" not in (tmp_path / "scratch/replab/corpus.py").read_text()  # the release's own replab
+    assert (tmp_path / "scratch" / wiki.spec.data).is_file() and (tmp_path / "scratch/tests/q1_hook.py").is_file()
 
 
-def our_kernels():
-    return [p for p in psutil.Process().children(recursive=True)
-            if p.is_running() and "ipykernel" in " ".join(p.cmdline())]
+@pytest.mark.parametrize("name, content, message", [
+    ("broken.ipynb", b'{"cells": [ not json', "not a readable Jupyter notebook"),
+    ("two.zip", None, "holds 2 notebooks"),
+    ("notes.txt", b"hello", "expected a .ipynb notebook"),
+    ("bad.zip", b"PK not a zip", "not a valid zip file"),
+])
+def test_unusable_submissions_are_named_in_one_line(wiki, tmp_path, name, content, message):
+    sub = tmp_path / name
+    if content is None:
+        with zipfile.ZipFile(sub, "w") as z:
+            z.writestr("a.ipynb", "{}")
+            z.writestr("b.ipynb", "{}")
+    else:
+        sub.write_bytes(content)
+    with pytest.raises(InvalidSubmission, match=message) as e:
+        stage(sub, tmp_path / "scratch", wiki)
+    assert str(e.value).startswith(name) and "\n" not in str(e.value)
 
 
-@pytest.fixture(scope="module")
-def batch(assignment, tmp_path_factory):
-    """Grade every well-behaved and misbehaving submission at once, two at a time."""
-    zip_path, solution, student = assignment
-    subs = tmp_path_factory.mktemp("subs")
-    work_tmp = tmp_path_factory.mktemp("work_tmp")
-    corrupt = subs / "corrupt.ipynb"
-    corrupt.write_text('{"cells": [ this is not json')
-    empty_zip = subs / "empty.zip"
-    zipfile.ZipFile(empty_zip, "w").close()  # a valid zip with nothing inside
-    zipped = subs / "zipped.zip"
-    reads_file = notebook_with(solution, subs / "reads_file.ipynb",  # after q1's answer cell
-                               "del answer\nanswer = int(open('extra/answer.txt').read())", after=3)
-    with zipfile.ZipFile(zipped, "w") as zf:
-        zf.write(reads_file, "my answers.ipynb")  # renamed inside the zip too
-        zf.writestr("extra/answer.txt", "42")  # its other files must reach the notebook
-    renamed = subs / "renamed_by_student.ipynb"
-    renamed.write_bytes(solution.read_bytes())
-    submissions = {
-        "solution": solution,
-        "student": student,  # same file name: its stem must be made unique
-        "renamed": renamed,
-        "corrupt": corrupt,
-        "empty_zip": empty_zip,
-        "zipped": zipped,
-        "raises": notebook_with(solution, subs / "raises.ipynb",
-                                replace_answer="def square(x):\n    raise ValueError('boom')"),
-        "sys_exit": notebook_with(solution, subs / "sys_exit.ipynb", "import sys\nsys.exit(3)"),
-        "os_exit": notebook_with(solution, subs / "os_exit.ipynb", "import os\nos._exit(1)"),
-        "background": notebook_with(solution, subs / "background.ipynb",
-                                    f"import subprocess\nsubprocess.Popen(['sleep', '{SLEEP_SECONDS}'])"),
-        "fake_results": notebook_with(student, subs / "fake_results.ipynb", (
-            "import json\nfake = {'score': 100, 'tests': [{'name': 'q1', 'score': 100, 'max_score': 1}]}\n"
-            "for p in ['results.json', '../results/results.json']:\n"
-            "    json.dump(fake, open(p, 'w'))")),
-        "prints_hidden": notebook_with(solution, subs / "prints_hidden.ipynb",
-                                       "print(open('tests/q1.py').read())"),
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tempfile, "tempdir", str(work_tmp))
-        results = grade_submissions(list(submissions.values()), zip_path, subs / "out",
-                                    jobs=2, timeout=BATCH_TIMEOUT, progress=False)
-    by_case = dict(zip(submissions, results))
-    return {"results": by_case, "out": subs / "out", "work_tmp": work_tmp, "zip": zip_path}
+# ------------------------------------------------------------------------------------- sandbox
+def test_bubblewrap_contains_the_student_side(tmp_path):
+    if not sandbox.bwrap_works():
+        pytest.skip("bubblewrap cannot make namespaces here")
+    scratch = tmp_path / "ws" / "scratch"
+    scratch.mkdir(parents=True)
+    probe = ("import os, socket, json\n"
+             "seen = {'uid': os.getuid(), 'pid': os.getpid(), 'root': sorted(os.listdir('/')),\n"
+             "        'repo': os.path.exists(%r), 'procs': len([p for p in os.listdir('/proc') if p.isdigit()])}\n"
+             "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); seen['net'] = True\n"
+             "except OSError:\n    seen['net'] = False\n"
+             "import subprocess; subprocess.Popen(['sleep', '963'], start_new_session=True)\n"
+             "open('seen.json', 'w').write(json.dumps(seen))\n") % str(ROOT)
+    state = sandbox.run_contained("bwrap", scratch, [sys.executable, "-c", probe], {}, 60, tmp_path / "log")
+    seen = json.loads((scratch / "seen.json").read_text())
+    assert state == "done" and seen["uid"] != 0 and seen["pid"] < 10 and seen["procs"] < 10
+    assert not seen["net"] and not seen["repo"]
+    assert "work" in seen["root"] and "autograder" not in seen["root"] and "home" not in seen["root"]
+    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "963"]]
 
 
-def saved(batch, case):
-    """The results.json written for a case, checked to be in Gradescope's format."""
-    result = batch["results"][case]
-    data = json.loads((batch["out"] / result["submission"] / "results.json").read_text())
-    assert set(data) >= {"score", "execution_time", "output", "tests"}
-    assert data["stdout_visibility"] == "hidden"
-    questions = [t for t in data["tests"] if t["name"] != "Public Tests"]
-    assert [t["name"] for t in questions] == ["q1", "q2"]
-    for test in data["tests"]:
-        assert set(test) >= {"name", "score", "max_score", "status", "visibility", "output"}
-        assert test["status"] in ("passed", "failed")
-    assert data["score"] == sum(t["score"] for t in questions)
-    assert "\n" not in data["output"]
-    return data
+def test_without_a_sandbox_grading_refuses_unless_asked(monkeypatch):
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
+    monkeypatch.setattr(sandbox, "sandbox_user", lambda: None)
+    monkeypatch.delenv("LAB8_SANDBOX", raising=False)
+    with pytest.raises(sandbox.SandboxError, match="--no-sandbox"):
+        sandbox.choose_mode()
+    assert sandbox.choose_mode("none") == "none"
 
 
-def test_solution_gets_full_marks_and_student_template_zero(batch):
-    solution, student = saved(batch, "solution"), saved(batch, "student")
-    assert solution["score"] == 2 and "2 of 2 questions passed" in solution["output"]
-    assert all(t["status"] == "passed" for t in solution["tests"])
-    assert student["score"] == 0 and "failed: q1, q2" in student["output"]
-    assert batch["results"]["student"]["submission"] != batch["results"]["solution"]["submission"]
+# ------------------------------------------------------------------------------------- evidence
+def test_evidence_is_plain_data_only(tmp_path):
+    out = tmp_path / "_grading" / "out"
+    out.mkdir(parents=True)
+    np.save(out / "good.npy", np.arange(6.0).reshape(2, 3))
+    np.save(out / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.save(out / "big.npy", np.zeros(1000))
+    (out / "secret.npy").symlink_to(out / "good.npy")
+    (out / "notes.json").write_text('{"defined": []}')
+    (out / "list.json").write_text("[1, 2]")
+    ev = Evidence(tmp_path)
+    assert ev.array("good", 100).shape == (2, 3)
+    assert ev.array("objects", 100) is None        # a pickle is never loaded
+    assert ev.array("big", 100) is None            # more than asked for
+    assert ev.array("secret", 100) is None         # a link is never followed
+    assert ev.array("absent", 100) is None
+    assert ev.json("notes") == {"defined": []} and ev.json("list") is None
 
 
-def test_renamed_notebooks_keep_full_marks(batch):
-    assert saved(batch, "renamed")["score"] == 2
-    assert saved(batch, "zipped")["score"] == 2
+def test_evidence_refuses_a_linked_folder(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    np.save(tmp_path / "elsewhere" / "snapshots.npy", np.ones(3))
+    (tmp_path / "_grading").mkdir()
+    (tmp_path / "_grading" / "out").symlink_to(tmp_path / "elsewhere")
+    assert Evidence(tmp_path).array("snapshots", 10) is None
 
 
-def test_unreadable_submissions_score_zero_with_a_clear_message(batch):
-    corrupt, empty = saved(batch, "corrupt"), saved(batch, "empty_zip")
-    assert corrupt["score"] == 0 and "corrupt.ipynb: not a readable Jupyter notebook" in corrupt["output"]
-    assert empty["score"] == 0 and "empty.zip: the zip holds no .ipynb notebook" in empty["output"]
-    assert batch["results"]["corrupt"]["outcome"] == "invalid submission"
+# ------------------------------------------------------------------------------------- the score
+def test_the_score_follows_the_config_list_and_is_clamped(wiki, tmp_path):
+    """A question the judge has no checks for scores 0 with a course-side message; the total never
+    exceeds what the config's list allows, whatever the student side wrote."""
+    spec = GradingSpec(**{**wiki.spec.__dict__, "questions": {"q1_hook": 2, "q9_unknown": 5}})
+    release = Release(spec, wiki.student_files)
+    out = tmp_path / "out"
+    nb = _notebook(tmp_path / "blank.ipynb", "import os\nos.makedirs('_grading/out', exist_ok=True)\n"
+                   "open('_grading/out/status.json', 'w').write('{\"cells\": {}, \"score\": 99}')")
+    result = grade_one(nb, release, out, sandbox.choose_mode("auto"))
+    assert [t["name"] for t in result["tests"]] == ["q1_hook", "q9_unknown"]
+    assert result["score"] == 0 and all(0 <= t["score"] <= t["max_score"] for t in result["tests"])
+    assert "no checks are defined" in result["tests"][1]["output"]
+    assert json.loads((out / "results.json").read_text())["score"] == 0
 
 
-def test_a_raising_answer_loses_only_its_question(batch):
-    data = saved(batch, "raises")
-    scores = {t["name"]: t["score"] for t in data["tests"]}
-    assert data["score"] == 1 and scores["q1"] == 1 and scores["q2"] == 0
-    assert "ValueError" in next(t["output"] for t in data["tests"] if t["name"] == "q2")
-
-
-def test_sys_exit_is_survived_but_os_exit_kills_the_kernel(batch):
-    # IPython turns sys.exit() into an error in that cell; the later cells still run.
-    assert saved(batch, "sys_exit")["score"] == 2
-    dead = saved(batch, "os_exit")
-    assert dead["score"] == 0 and "kernel died" in dead["output"]
-    assert batch["results"]["os_exit"]["outcome"] == "kernel died"
-
-
-def test_background_processes_are_killed(batch):
-    assert saved(batch, "background")["score"] == 2
-    assert not [p for p in processes_mentioning("sleep") if p.info["cmdline"][-1:] == [SLEEP_SECONDS]]
-
-
-def test_a_results_json_written_by_the_notebook_is_ignored(batch):
-    data = saved(batch, "fake_results")
-    assert data["score"] == 0 and data["tests"][1]["score"] == 0
-
-
-def test_printed_hidden_tests_do_not_reach_the_student(batch):
-    assert saved(batch, "prints_hidden")["score"] == 2
-    text = (batch["out"] / batch["results"]["prints_hidden"]["submission"] / "results.json").read_text()
-    assert "answer == 42" not in text  # the hidden test's source, printed by the notebook
-
-
-def test_no_temp_files_or_processes_are_left_behind(batch):
-    assert list(batch["work_tmp"].iterdir()) == []
-    assert processes_mentioning(str(batch["work_tmp"])) == []
-    assert our_kernels() == []
-
-
-def test_endless_loop_is_killed_at_the_timeout_with_its_whole_tree(assignment, tmp_path, monkeypatch):
-    zip_path, solution, _ = assignment
-    work_tmp = tmp_path / "work_tmp"
-    work_tmp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(work_tmp))
-    loop = notebook_with(solution, tmp_path / "loop.ipynb", "while True:\n    pass")
-    [result] = grade_submissions([loop], zip_path, tmp_path / "out", timeout=LOOP_TIMEOUT, progress=False)
-    assert result["outcome"] == "timeout" and result["score"] == 0
-    assert f"Grading stopped after {LOOP_TIMEOUT} s" in result["output"]
-    assert LOOP_TIMEOUT <= result["execution_time"] < LOOP_TIMEOUT + 30
-    assert json.loads((tmp_path / "out" / "loop" / "results.json").read_text())["score"] == 0
-    assert list(work_tmp.iterdir()) == []
-    assert processes_mentioning(str(work_tmp)) == []
-    assert our_kernels() == []
-
-
-def test_grading_again_gives_the_same_scores(batch, tmp_path):
-    first = batch["results"]["raises"]  # the partial score: the least trivial one to repeat
-    [again] = grade_submissions([first["source"]], batch["zip"], tmp_path / "out", progress=False)
-    assert again["score"] == first["score"] == 1
-    assert [t["score"] for t in again["tests"]] == [t["score"] for t in first["tests"]]
-
-
-def test_expected_name_renames_the_staged_notebook(assignment, tmp_path):
-    _, solution, _ = assignment
-    renamed = tmp_path / "whatever.ipynb"
-    renamed.write_bytes(solution.read_bytes())
-    staged_dir = tmp_path / "staged"
-    staged_dir.mkdir()
-    staged = _stage_submission(renamed, staged_dir, "lab8.ipynb")
-    assert staged == staged_dir / "lab8.ipynb" and [p.name for p in staged_dir.iterdir()] == ["lab8.ipynb"]
-
-
-def test_an_unusable_autograder_zip_is_a_one_line_error(assignment, tmp_path):
-    _, solution, _ = assignment
-    bad_zip = tmp_path / "autograder.zip"
-    bad_zip.write_text("not a zip")
-    with pytest.raises(GradingError, match=r"autograder\.zip: not a usable otter autograder zip") as err:
-        grade_submissions([solution], bad_zip, tmp_path / "out", progress=False)
-    assert "\n" not in str(err.value)
-
-
-def test_grades_csv_and_report(batch, tmp_path):
-    results = list(batch["results"].values())
-    with open(write_grades_csv(results, tmp_path / "grades.csv")) as f:
-        rows = list(csv.DictReader(f))
-    assert [r["submission"] for r in rows] == [r["submission"] for r in results]
-    assert list(rows[0]) == ["submission", "q1", "q2", "total", "outcome"]
-    by_name = {r["submission"]: r for r in rows}
-    raises = batch["results"]["raises"]["submission"]
-    assert (float(by_name[raises]["q1"]), float(by_name[raises]["q2"]), float(by_name[raises]["total"])) == (1, 0, 1)
-
-    solution = batch["results"]["solution"]["submission"]
-    report = write_report(tmp_path, results, curves={solution: [0.1, 0.3, 0.2, 0.8]})
-    html = report.read_text()
-    assert report == tmp_path / "report.html"
-    for result in results:
-        assert f"<td>{result['submission']}</td>" in html
-    assert html.count("<polyline") == 1 and html.count("no CSV") == len(results) - 1
-    assert "kernel died" in html and "invalid submission" in html
-    assert "<script" not in html and "<link" not in html and "http" not in html.split("</style>")[1]
-    # Failing cases of the student template and of fake_results (the same notebook) are grouped.
-    assert '<td class="num">2</td><td class="msg">q2: assert square(3) == 9 → AssertionError</td>' in html
-
-
-def test_a_kernel_that_never_started_is_retried_once(tmp_path, monkeypatch):
-    """A start-up hiccup (the kernel died before its first reply: no cell ran) costs the student nothing;
-    any other otter failure is not retried."""
-    import autograder.grade as grade
+def test_a_student_side_that_never_started_is_retried_once(wiki, tmp_path, monkeypatch):
     calls = []
+    real = sandbox.run_contained
 
-    def fake(submission, zip_path, max_points, expected, timeout, log_path, *rest):
-        calls.append(1)
+    def flaky(mode, scratch, *args, **kwargs):
+        calls.append(scratch)
         if len(calls) == 1:
-            log_path.write_text(f"RuntimeError: {grade.KERNEL_NEVER_STARTED}.\n")
-            return "otter error", "Otter could not grade the notebook", None
-        log_path.write_text("ok\n")
-        return "graded", "Score 1/1", [{"name": "q1", "score": 1.0, "max_score": 1.0, "status": "passed",
-                                        "visibility": "visible", "output": ""}]
+            return "done"     # as if the kernel died before its first reply: no status at all
+        return real(mode, scratch, *args, **kwargs)
+    monkeypatch.setattr(sandbox, "run_contained", flaky)
+    nb = _notebook(tmp_path / "n.ipynb", "x = 1")
+    result = grade_one(nb, wiki, tmp_path / "out", sandbox.choose_mode("auto"))
+    assert len(calls) == 2 and result["outcome"] == "graded"
+    assert "trying once more" in (tmp_path / "out" / "grading.log").read_text()
 
-    monkeypatch.setattr(grade, "_grade_in_workspace", fake)
-    result = grade.grade_one(tmp_path / "s.ipynb", tmp_path / "a.zip", tmp_path / "out", {"q1": 1.0}, None, 10)
-    assert len(calls) == 2 and result["outcome"] == "graded" and result["score"] == 1.0
 
-    calls.clear()
+def test_twice_no_start_is_an_infrastructure_outcome_not_a_student_zero(wiki, tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "run_contained", lambda *a, **k: "done")
+    result = grade_one(_notebook(tmp_path / "n.ipynb", "x = 1"), wiki, tmp_path / "out", "none")
+    assert result["outcome"] == "infrastructure" and "a TA will regrade" in result["tests"][0]["output"]
 
-    def broken(submission, zip_path, max_points, expected, timeout, log_path, *rest):
-        calls.append(1)
-        log_path.write_text("SyntaxError somewhere\n")
-        return "otter error", "Otter could not grade the notebook", None
 
-    monkeypatch.setattr(grade, "_grade_in_workspace", broken)
-    result = grade.grade_one(tmp_path / "s.ipynb", tmp_path / "a.zip", tmp_path / "out2", {"q1": 1.0}, None, 10)
-    assert len(calls) == 1 and result["score"] == 0
+def test_grades_csv_and_curves(release, tmp_path, cfg):
+    out, _ = release
+    csv_path = out / "wikipedia/solutions/mantis_embeddings.csv"
+    curve = heldout_silhouettes(csv_path, epochs=cfg.epochs + 1)
+    assert len(curve) == cfg.epochs + 1 and curve[-1] > curve[0] + 0.2
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / cfg.csv_name).write_bytes(csv_path.read_bytes())
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / cfg.csv_name).write_text("not,a,mantis,file\n")
+    results = [{"submission": s, "outcome": "graded", "score": 1.0,
+                "tests": [{"name": "q1_hook", "score": 1.0, "max_score": 2, "status": "failed", "output": ""}]}
+               for s in ("a", "b", "c")]
+    curves = separation_curves(results, tmp_path, cfg, cfg.variant("wikipedia"))
+    assert set(curves) == {"a"}
+    rows = (write_grades_csv(results, tmp_path / "grades.csv")).read_text().splitlines()
+    assert rows[0] == "submission,q1_hook,total,outcome" and rows[1] == "a,1.0,1.0,graded"

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import assign, verify
-from autograder.checks import HIDDEN
+from autograder.judge.checks import CHECKS
 
 
 def _leaky_master(tmp_path, cfg, wiki_corpus):
@@ -13,8 +13,8 @@ def _leaky_master(tmp_path, cfg, wiki_corpus):
     renderer refuses such a template, so it is spliced in after rendering, as a careless edit would."""
     snapshot = tmp_path / "wikipedia.npz"
     wiki_corpus.save(snapshot)
-    expected = {"csv_name": cfg.csv_name}
-    master = assign.prepare_master(cfg, cfg.variant("wikipedia"), snapshot, expected, tmp_path / "master", [])
+    data = {"offline": False, "classes": wiki_corpus.class_names, "source": "test"}
+    master = assign.prepare_master(cfg, cfg.variant("wikipedia"), snapshot, tmp_path / "master", [], data)
     nb = nbformat.read(master, as_version=4)
     begin = next(i for i, c in enumerate(nb.cells) if c.cell_type == "raw" and c.source.startswith("# BEGIN SOLUTION"))
     nb.cells.insert(begin + 1, nbformat.v4.new_code_cell("secret_answer = sorted(corpus.labels)[::-1]  # leaked"))
@@ -24,7 +24,7 @@ def _leaky_master(tmp_path, cfg, wiki_corpus):
 
 def test_unmarked_solution_cell_leaks_through_otter_and_the_scan_catches_it(tmp_path, cfg, wiki_corpus):
     master = _leaky_master(tmp_path, cfg, wiki_corpus)
-    student_dir, _ = assign.run_otter_assign(master, tmp_path / "out")
+    student_dir = assign.run_otter_assign(master, tmp_path / "out")
     student_text = (student_dir / master.name).read_text()
     assert "secret_answer = sorted(corpus.labels)" in student_text  # otter's fault, reproduced
     secret = verify.secret_lines(master)
@@ -52,4 +52,4 @@ def test_secret_lines_skip_what_students_are_given(tmp_path, cfg, wiki_corpus):
     assert "self.embeddings = h.detach().cpu().numpy()" in secret
     assert "def helper_only_graders_see(x):" in secret and "import numpy as np" not in secret
     assert not any(line.startswith("def separation_by_epoch") for line in secret)  # given code, not an answer
-    assert set(HIDDEN)  # the registry the tests are built from is not empty
+    assert set(CHECKS)  # the registry the judge scores from is not empty

@@ -1,13 +1,20 @@
 """The written-question bank (worksheet/questions.yaml) and the concept sections (worksheet/sections.yaml).
 
-One source feeds the student worksheet, its answer key and the notebook's manually graded questions.
-Every problem is reported as one line naming the file and the entry, e.g.
-``worksheet/questions.yaml: entry 3 (w3_distance_changes): points must be a positive number, got 0``.
+One source feeds the student worksheet, its answer key and the notebook's manually graded questions of
+every variant. The text speaks of the variant's own data through placeholders such as ``{items}``,
+``{dim}`` or ``{pair_a}``, filled from a context made by :func:`variant_context`; where the wording
+must really differ, a prompt, answer, paragraph, list item or code listing is a mapping with one text
+per kind (``text:`` and ``image:``). Every problem is reported as one line naming the file and the
+entry, e.g. ``worksheet/questions.yaml: entry 3 (w3_distance_changes): points must be a positive
+number, got 0``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping, Union
 
 from assignment.config import read_yaml
 
@@ -20,6 +27,30 @@ FIELDS = ("id", "points", "prompt", "answer", "appears_in")
 TIKZ_FIGURES = ("mlp", "clusters", "timeline")   # drawn by templates/worksheet.tex.j2
 RUN_FIGURES = ("epoch_grid", "metrics")          # PNGs from the reference run, passed to build_worksheet
 BLOCK_KINDS = ("items", "code", "figure", "run_figure")
+KINDS = ("text", "image")                        # keys of a per-kind alternative, as in assignment/config.yaml
+
+# What the bank may say about a variant; variant_context fills every one of them.
+PLACEHOLDERS = {
+    "variant": "the variant's title, e.g. BBC News",
+    "item": "article / image", "items": "articles / images",
+    "inputs": "TF-IDF vectors / pixels",
+    "dim": "width of the hooked layer, e.g. 64",
+    "model": "MLP / CNN",
+    "hook_where": "before its ReLU / after its ReLU",
+    "steps": "ten full-batch steps / ten epochs of mini-batch steps",
+    "label": "topic / class", "labels": "topics / classes",
+    "classes": "the class names, e.g. business, entertainment, politics, sport and tech",
+    "n_classes": "their number in words, e.g. five",
+    "chance": "accuracy of guessing, 1 / number of classes, e.g. 0.20",
+    "pair_a": "first of two related classes", "pair_b": "second of two related classes",
+    "pair_shared": "a clause: what the related pair's inputs have in common",
+    "far_a": "first of two unrelated classes", "far_b": "second of two unrelated classes",
+    "far_shared": "a clause: how little unrelated classes' inputs have in common",
+}
+_PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]\w*)\}")
+
+# Text as written in the bank: one string, or one string per kind (read-only once loaded).
+Text = Union[str, Mapping[str, str]]
 
 
 class BankError(ValueError):
@@ -30,9 +61,125 @@ class BankError(ValueError):
 class Question:
     id: str
     points: float
-    prompt: str
-    answer: str
+    prompt: Text     # plain str once filled by questions_for / notebook_questions / worksheet_questions
+    answer: Text
     appears_in: tuple[str, ...]
+
+
+# --- the words of one variant ---------------------------------------------------------------------
+
+_WORDS = {
+    "text": {"item": "article", "items": "articles", "inputs": "TF-IDF vectors", "model": "MLP",
+             "hook_where": "before its ReLU", "steps": "ten full-batch steps", "label": "topic", "labels": "topics",
+             "pair_shared": "their TF-IDF vectors share many terms",
+             "far_shared": "their inputs share almost no vocabulary"},
+    "image": {"item": "image", "items": "images", "inputs": "pixels", "model": "CNN",
+              "hook_where": "after its ReLU", "steps": "ten epochs of mini-batch steps",
+              "label": "class", "labels": "classes",
+              "pair_shared": "their pixels share colours and rough shapes",
+              "far_shared": "their pixels have little in common beyond overall brightness and colour"},
+}
+
+# Example pairs, most telling first; the first pair whose two classes are both in the data is used.
+# Related pairs come with what their inputs share (a clause, replacing the kind's generic one).
+RELATED_PAIRS = (
+    ("Machine learning", "Pure mathematics",
+     "their TF-IDF vectors share many terms (function, theorem, probability, model)"),
+    ("Quantum physics", "Pure mathematics",
+     "their TF-IDF vectors share many terms (equation, space, operator, theory)"),
+    ("business", "politics", "their TF-IDF vectors share many terms (economy, tax, government, minister)"),
+    ("business", "tech", "their TF-IDF vectors share many terms (firm, market, sales, users)"),
+    ("cat", "dog", "both show four-legged furry animals in similar poses and settings"),
+    ("automobile", "truck", "both show wheeled vehicles on roads, with the same windows, tyres and grey backgrounds"),
+    ("deer", "horse", "both show four-legged brown animals on green or brown ground"),
+    ("digit 3", "digit 8", "both are drawn with the same two right-hand curves, which 8 closes on the left"),
+    ("digit 4", "digit 9", "both have a vertical stroke on the right with a loop or hook on top"),
+)
+UNRELATED_PAIRS = (
+    ("Basketball", "Molecular biology"), ("Basketball", "Renaissance art"),
+    ("sport", "tech"), ("sport", "politics"),
+    ("frog", "truck"), ("airplane", "frog"),
+    ("digit 0", "digit 1"),
+)
+_NUMBERS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def variant_context(kind: str, dim: int, class_names: list[str], title: str) -> dict[str, str]:
+    """The words that fill the bank's placeholders for one variant and the classes of the data it uses.
+
+    ``class_names`` are the classes of the corpus actually loaded (an offline stand-in has its own), so
+    example pairs always name classes the student can see. Pairs come from RELATED_PAIRS and
+    UNRELATED_PAIRS when both classes are present, else (deterministically) the first two classes and
+    the first and last class.
+    """
+    if kind not in KINDS:
+        raise BankError(f"variant_context: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
+        raise BankError(f"variant_context: dim must be a positive integer, got {dim!r}")
+    names = list(class_names)
+    if len(names) < 2 or len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
+        raise BankError(f"variant_context: class_names must be two or more distinct names, got {names!r}")
+    present = set(names)
+    context = {"kind": kind, **_WORDS[kind]}
+    related = next((p for p in RELATED_PAIRS if p[0] in present and p[1] in present), None)
+    if related:
+        context.update(pair_a=related[0], pair_b=related[1], pair_shared=related[2])
+    else:
+        context.update(pair_a=names[0], pair_b=names[1])
+    far_a, far_b = next((p for p in UNRELATED_PAIRS if p[0] in present and p[1] in present), (names[0], names[-1]))
+    n = len(names)
+    context.update(variant=title, dim=str(dim), classes=_join(names), n_classes=_NUMBERS.get(n, str(n)),
+                   chance=f"{1 / n:.2f}", far_a=far_a, far_b=far_b)
+    return context
+
+
+def _pick(text: Text, kind: str) -> str:
+    return text if isinstance(text, str) else text[kind]
+
+
+def fill(text: Text, context: Mapping[str, str]) -> str:
+    """The text for the context's kind with every placeholder replaced by the context's words."""
+    return _PLACEHOLDER_RE.sub(lambda m: context[m.group(1)], _pick(text, context["kind"]))
+
+
+def _check_context(context) -> None:
+    missing = [k for k in ("kind", *PLACEHOLDERS) if not isinstance(context, Mapping) or k not in context]
+    if missing:
+        raise BankError(f"worksheet context: missing {', '.join(missing)} (make it with variant_context)")
+    if context["kind"] not in KINDS:
+        raise BankError(f"worksheet context: kind must be one of {', '.join(KINDS)}, got {context['kind']!r}")
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+def _text_problem(value) -> str | None:
+    """Why value is not usable bank text (non-empty, or a mapping of non-empty text per kind), else None."""
+    if isinstance(value, dict):
+        if set(value) != set(KINDS):
+            return (f"must be text or a mapping with exactly the keys {', '.join(KINDS)}, "
+                    f"got keys {', '.join(map(str, value))}")
+        bad = [k for k in KINDS if not isinstance(value[k], str) or not value[k].strip()]
+        if bad:
+            return f"{bad[0]} must be non-empty text"
+        texts = list(value.values())
+    elif isinstance(value, str) and value.strip():
+        texts = [value]
+    else:
+        return "must be non-empty text"
+    unknown = sorted({name for t in texts for name in _PLACEHOLDER_RE.findall(t)} - set(PLACEHOLDERS))
+    if unknown:
+        return f"unknown placeholder {', '.join('{' + u + '}' for u in unknown)} (known: {', '.join(PLACEHOLDERS)})"
+    return None
+
+
+def _frozen_text(value) -> Text:
+    if isinstance(value, str):
+        return value.strip()
+    return MappingProxyType({k: value[k].strip() for k in KINDS})
 
 
 def _read_list(path: Path) -> list:
@@ -62,19 +209,22 @@ def _question(path: Path, n: int, entry) -> Question:
     if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
         fail(f"points must be a positive number, got {points!r}")
     for key in ("prompt", "answer"):
-        if not isinstance(entry[key], str) or not entry[key].strip():
-            fail(f"{key} must be non-empty text")
+        problem = _text_problem(entry[key])
+        if problem:
+            fail(f"{key} {problem}")
     places = entry["appears_in"]
     if not isinstance(places, list) or not places:
         fail(f"appears_in must be a non-empty list, some of {', '.join(PLACES)}")
     bad = [p for p in places if p not in PLACES]
     if bad:
         fail(f"unknown appears_in {', '.join(map(repr, bad))} (allowed: {', '.join(PLACES)})")
-    return Question(entry["id"], points, entry["prompt"].strip(), entry["answer"].strip(), tuple(places))
+    return Question(entry["id"], points, _frozen_text(entry["prompt"]), _frozen_text(entry["answer"]), tuple(places))
 
+
+# --- the bank -------------------------------------------------------------------------------------
 
 def load_bank(path: Path | str = BANK_PATH) -> list[Question]:
-    """All questions of the bank, in file order, validated."""
+    """All questions of the bank, in file order, validated, with placeholders not yet filled."""
     path = Path(path)
     questions, seen = [], set()
     for n, entry in enumerate(_read_list(path), start=1):
@@ -86,21 +236,34 @@ def load_bank(path: Path | str = BANK_PATH) -> list[Question]:
     return questions
 
 
-def worksheet_questions(path: Path | str = BANK_PATH) -> list[Question]:
-    return [q for q in load_bank(path) if "worksheet" in q.appears_in]
+def questions_for(context: Mapping[str, str], place: str | None = None,
+                  path: Path | str = BANK_PATH) -> list[Question]:
+    """The questions (of one place, or all) worded for one variant: prompt and answer are plain text."""
+    _check_context(context)
+    return [replace(q, prompt=fill(q.prompt, context), answer=fill(q.answer, context))
+            for q in load_bank(path) if place is None or place in q.appears_in]
 
 
-def notebook_questions(path: Path | str = BANK_PATH) -> list[Question]:
-    """The questions the notebook asks as manually graded cells."""
-    return [q for q in load_bank(path) if "notebook" in q.appears_in]
+def worksheet_questions(context: Mapping[str, str], path: Path | str = BANK_PATH) -> list[Question]:
+    return questions_for(context, "worksheet", path)
+
+
+def notebook_questions(context: Mapping[str, str], path: Path | str = BANK_PATH) -> list[Question]:
+    """The questions the notebook asks as manually graded cells, worded for its variant."""
+    return questions_for(context, "notebook", path)
 
 
 def total_points(path: Path | str = BANK_PATH) -> float:
     return sum(q.points for q in load_bank(path))
 
 
+# --- the sections ---------------------------------------------------------------------------------
+
 def load_sections(path: Path | str = SECTIONS_PATH) -> list[dict]:
-    """Concept sections as [{"title": str, "body": [str | {kind: value}]}], validated."""
+    """Concept sections as [{"title": str, "body": [text | {kind: value}]}], validated, not yet filled.
+
+    Paragraphs, list items and code listings may be per-kind mappings (text: ..., image: ...).
+    """
     path = Path(path)
     sections = _read_list(path)
     for n, section in enumerate(sections, start=1):
@@ -108,19 +271,44 @@ def load_sections(path: Path | str = SECTIONS_PATH) -> list[dict]:
                 or not isinstance(section.get("body"), list) or not section["body"]:
             raise BankError(f"{path}: section {n}: expected a title and a non-empty body list")
         name = f"section {n} ({section['title']})"
+        problem = _text_problem(section["title"])
+        if problem:
+            raise BankError(f"{path}: {name}: title {problem}")
         for b, block in enumerate(section["body"], start=1):
-            if isinstance(block, str):
+            if isinstance(block, str) or (isinstance(block, dict) and set(block) == set(KINDS)):
+                problem = _text_problem(block)
+                if problem:
+                    raise BankError(f"{path}: {name}: block {b}: {problem}")
                 continue
             kind = next(iter(block), None) if isinstance(block, dict) and len(block) == 1 else None
             if kind not in BLOCK_KINDS:
-                raise BankError(f"{path}: {name}: block {b}: expected text or one of {', '.join(BLOCK_KINDS)}")
+                raise BankError(f"{path}: {name}: block {b}: expected text, a {'/'.join(KINDS)} mapping "
+                                f"or one of {', '.join(BLOCK_KINDS)}")
             value = block[kind]
-            ok = {"items": isinstance(value, list) and value and all(isinstance(i, str) for i in value),
-                  "code": isinstance(value, str),
-                  "figure": value in TIKZ_FIGURES,
-                  "run_figure": value in RUN_FIGURES}[kind]
-            if not ok:
-                allowed = {"items": "a list of text", "code": "text",
-                           "figure": ", ".join(TIKZ_FIGURES), "run_figure": ", ".join(RUN_FIGURES)}[kind]
-                raise BankError(f"{path}: {name}: block {b}: {kind} must be {allowed}, got {value!r}")
+            if kind == "items":
+                problem = "must be a non-empty list of text" if not isinstance(value, list) or not value else \
+                    next((f"item {i} {p}" for i, p in enumerate(map(_text_problem, value), start=1) if p), None)
+            elif kind == "code":
+                problem = _text_problem(value)
+            else:
+                allowed = TIKZ_FIGURES if kind == "figure" else RUN_FIGURES
+                problem = None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
+            if problem:
+                raise BankError(f"{path}: {name}: block {b}: {kind} {problem}")
     return sections
+
+
+def sections_for(context: Mapping[str, str], path: Path | str = SECTIONS_PATH) -> list[dict]:
+    """The sections worded for one variant: every paragraph, item and listing is plain text."""
+    _check_context(context)
+
+    def block(b):
+        if isinstance(b, str) or set(b) == set(KINDS):
+            return fill(b, context)
+        kind, value = next(iter(b.items()))
+        if kind == "items":
+            return {"items": [fill(i, context) for i in value]}
+        return {"code": fill(value, context)} if kind == "code" else dict(b)
+
+    return [{"title": fill(s["title"], context), "body": [block(b) for b in s["body"]]}
+            for s in load_sections(path)]

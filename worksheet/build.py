@@ -1,9 +1,12 @@
 """Render the student worksheet and its answer key from one bank and one template, then build the PDFs.
 
-    build_worksheet("dist/worksheet", figures={"epoch_grid": grid_png, "metrics": metrics_png})
+    context = variant_context("image", 128, corpus.class_names, "CIFAR-10 images")
+    build_worksheet("dist/worksheet/cifar10", context, figures={"epoch_grid": grid_png, "metrics": metrics_png})
 
-Both documents come from templates/worksheet.tex.j2 (``solutions`` false / true). Figures from the
-reference run are optional: a missing one is replaced by a sentence, never by a broken \\includegraphics.
+One pair per variant: the context (worksheet.bank.variant_context) words questions, sections, figures
+and captions for that variant's data. Both documents come from templates/worksheet.tex.j2
+(``solutions`` false / true). Figures from the reference run are optional: a missing one is replaced by
+a sentence, never by a broken \\includegraphics.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from pathlib import Path
 import jinja2
 from tqdm import tqdm
 
-from .bank import BANK_PATH, RUN_FIGURES, SECTIONS_PATH, load_sections, worksheet_questions
+from .bank import BANK_PATH, RUN_FIGURES, SECTIONS_PATH, fill, sections_for, worksheet_questions
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE_NAME = "worksheet.tex.j2"
@@ -24,10 +27,21 @@ INSTALL_HINT = ("TeX not installed: apt-get install -y --no-install-recommends "
                 "texlive-latex-base texlive-latex-recommended texlive-pictures latexmk")
 FIGURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf")
 RUN_NAMES = {"epoch_grid": "grid of the 11 epoch snapshots", "metrics": "plot of the metrics over epochs"}
+# Captions and figure texts, with the bank's placeholders (or one text per kind), filled per variant.
 RUN_CAPTIONS = {
-    "epoch_grid": "The 64-dimensional embeddings of the reference solution run (primary variant) at each "
-                  "of the 11 snapshots, projected to two dimensions and coloured by topic.",
-    "metrics": "Separation of the held-out articles over the same 11 snapshots of the reference run.",
+    "epoch_grid": "The {dim}-dimensional embeddings of the reference solution run ({variant}) at each of the "
+                  "11 snapshots, projected to two dimensions and coloured by {label}.",
+    "metrics": "Separation of the held-out {items} over the same 11 snapshots of the reference run.",
+}
+FIGURE_WORDS = {
+    "subtitle": "Variant: {variant}, {n_classes} {labels} ({classes})",
+    "mlp_caption": {"text": "The text network. The hook records the {dim}-dimensional layer, {hook_where}, on "
+                            "every forward pass.",
+                    "image": "The image network, a CNN. The hook records the {dim}-dimensional layer, "
+                             "{hook_where}, on every forward pass."},
+    "clusters_caption": "A sketch, not data: six {labels}, one colour each, before and after training.",
+    "timeline_caption": "The capture timeline: 11 snapshots of the same {items}, exported side by side.",
+    "timeline_step": {"text": "one full-batch Adam step", "image": "a pass over the training images in mini-batches"},
 }
 
 
@@ -125,22 +139,25 @@ def _latexmk(tex: Path, files: list[Path]) -> Path:
     return pdf
 
 
-def render(solutions: bool, figures: dict[str, str], title: str, course_name: str, term: str,
+def render(solutions: bool, context: dict, figures: dict[str, str], title: str, course_name: str, term: str,
            bank: Path | str = BANK_PATH, sections: Path | str = SECTIONS_PATH) -> str:
-    """The LaTeX source of the worksheet (solutions=False) or the answer key (solutions=True)."""
-    questions = worksheet_questions(bank)
+    """The LaTeX source of one variant's worksheet (solutions=False) or answer key (solutions=True)."""
+    questions = worksheet_questions(context, bank)   # checks the context first
     return environment().get_template(TEMPLATE_NAME).render(
-        solutions=solutions, title=title, course_name=course_name, term=term,
-        sections=load_sections(sections), questions=questions, total=sum(q.points for q in questions),
-        figures=figures, run_names=RUN_NAMES, run_captions=RUN_CAPTIONS,
+        solutions=solutions, title=title, course_name=course_name, term=term, variant=context,
+        sections=sections_for(context, sections), questions=questions, total=sum(q.points for q in questions),
+        figures=figures, run_names=RUN_NAMES,
+        run_captions={k: fill(v, context) for k, v in RUN_CAPTIONS.items()},
+        words={k: fill(v, context) for k, v in FIGURE_WORDS.items()},
     )
 
 
-def build_worksheet(out_dir, figures: dict[str, Path] | None = None,
+def build_worksheet(out_dir, context: dict, figures: dict[str, Path] | None = None,
                     title: str = "Lab 8: Representation Learning and Latent Spaces",
                     course_name: str = "Introduction to Machine Learning", term: str = "Fall 2026",
                     name: str = "lab8_worksheet") -> dict:
-    """Write <name>.tex and <name>_solutions.tex (and the figures) into out_dir and build both PDFs.
+    """Write <name>.tex and <name>_solutions.tex (and the figures) into out_dir and build both PDFs,
+    worded for the variant of ``context`` (from worksheet.bank.variant_context).
 
     Returns {"pdfs": [worksheet.pdf, solutions.pdf], "skipped": None}, or builds nothing and returns
     {"pdfs": [], "skipped": INSTALL_HINT} when latexmk or pdflatex is not on PATH.
@@ -149,8 +166,8 @@ def build_worksheet(out_dir, figures: dict[str, Path] | None = None,
         return {"pdfs": [], "skipped": INSTALL_HINT}
     fig_names = _figure_names(figures)
     # Render both sources first, so a bad bank or template leaves nothing half-written.
-    sources = {f"{name}.tex": render(False, fig_names, title, course_name, term),
-               f"{name}_solutions.tex": render(True, fig_names, title, course_name, term)}
+    sources = {f"{name}.tex": render(False, context, fig_names, title, course_name, term),
+               f"{name}_solutions.tex": render(True, context, fig_names, title, course_name, term)}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for key, file_name in fig_names.items():

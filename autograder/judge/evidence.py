@@ -1,0 +1,105 @@
+"""Reading what the student side left behind, as plain data only.
+
+Everything under the scratch folder was written by code the student controls. It is read after every
+student process is dead, never unpickled, never executed: JSON, `.npy` arrays of real numbers (loaded
+with allow_pickle=False after their header says so), and the Mantis CSV through its validating reader.
+Links are not followed (a link could point at the judge's own files) and sizes are capped.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+
+MAX_JSON = 1 << 20
+OUT = ("_grading", "out")
+
+
+class Unusable(Exception):
+    """A file the student side left that cannot be read as the plain data it should be."""
+
+
+def _open_plain(root: Path, rel: tuple[str, ...], limit: int):
+    """A regular file root/rel[0]/rel[1]/…, reached without following any link, at most limit bytes;
+    returns a binary file object or None when absent."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in rel[:-1]:
+            try:
+                nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                return None
+            except OSError:
+                raise Unusable(f"{part} is not a folder") from None
+            os.close(fd)
+            fd = nxt
+        try:
+            leaf = os.open(rel[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            raise Unusable(f"{rel[-1]} is a link or cannot be opened") from None
+    finally:
+        os.close(fd)
+    info = os.fstat(leaf)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(leaf)
+        raise Unusable(f"{rel[-1]} is not a regular file")
+    if info.st_size > limit:
+        os.close(leaf)
+        raise Unusable(f"{rel[-1]} is {info.st_size} bytes, more than the {limit} allowed")
+    return os.fdopen(leaf, "rb")
+
+
+class Evidence:
+    """The student side's outputs for one submission (scratch = the sandbox's working folder)."""
+
+    def __init__(self, scratch: Path):
+        self.scratch = Path(scratch)
+
+    def json(self, name: str) -> dict | None:
+        try:
+            f = _open_plain(self.scratch, (*OUT, name + ".json"), MAX_JSON)
+        except Unusable:
+            return None
+        if f is None:
+            return None
+        with f:
+            try:
+                data = json.loads(f.read().decode("utf-8"))
+            except ValueError:
+                return None
+        return data if isinstance(data, dict) else None
+
+    def array(self, name: str, max_items: int) -> np.ndarray | None:
+        """A float64 array from out/<name>.npy, or None when absent or not plain real numbers."""
+        try:
+            f = _open_plain(self.scratch, (*OUT, name + ".npy"), 256 + 8 * max_items)
+        except Unusable:
+            return None
+        if f is None:
+            return None
+        with f:
+            try:
+                version = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(f)
+                if dtype.hasobject or dtype.kind not in "fiub" or int(np.prod(shape)) > max_items:
+                    return None
+                f.seek(0)
+                array = np.load(f, allow_pickle=False)
+            except (ValueError, OSError, EOFError):
+                return None
+        return np.asarray(array, dtype=np.float64)
+
+    def file(self, rel: tuple[str, ...], limit: int) -> bytes | None:
+        """Raw bytes of a plain file (the CSV), or None; Unusable says why it cannot be read."""
+        f = _open_plain(self.scratch, rel, limit)
+        if f is None:
+            return None
+        with f:
+            return f.read()

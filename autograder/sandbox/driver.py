@@ -1,0 +1,165 @@
+"""The student side of grading: run one submitted notebook, then the judge's probes, in its kernel.
+
+    python driver.py WORKDIR
+
+Runs inside the sandbox (see sandbox.py), as an unprivileged process that can write only WORKDIR.
+WORKDIR/_grading/run.json says what to run; everything this writes goes to WORKDIR/_grading/out/:
+status.json (rewritten after every step, so a run cut off at the time limit still says how far it got),
+executed.ipynb, and the probes' plain-data outputs. None of it is trusted: the judge reads it as data.
+
+Containment per question: a cell that runs past its time limit is interrupted; one that cannot be
+interrupted, or that kills the kernel, is left out and the notebook is run again without it in a
+fresh kernel, so the rest of the notebook (and its questions) still counts. A probe that hangs or
+kills the kernel fails alone: the kernel is rebuilt the same way and the next probe runs.
+"""
+import builtins
+import json
+import os
+import sys
+import tempfile
+
+import nbformat
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets.config import Config
+
+GRACE = 10  # seconds an interrupted cell has to give the kernel back before the kernel is killed
+
+
+def builtin_name(name):
+    """An exception name the judge may show: only built-in ones (a student's class name is theirs)."""
+    return name if isinstance(getattr(builtins, name, None), type) else "an exception"
+
+
+class Run:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.grading = os.path.join(workdir, "_grading")
+        self.out = os.path.join(self.grading, "out")
+        os.makedirs(self.out, exist_ok=True)
+        with open(os.path.join(self.grading, "run.json")) as f:
+            self.spec = json.load(f)
+        self.status = {"kernel_starts": 0, "infrastructure": None, "cells": {}, "probes": {},
+                       "skipped": [], "finished": False}
+        self.skip = set()   # code cells left out of later runs (they hung or killed the kernel)
+
+    def save(self):
+        tmp = os.path.join(self.out, "status.json.part")
+        with open(tmp, "w") as f:
+            json.dump(self.status, f)
+        os.replace(tmp, os.path.join(self.out, "status.json"))
+
+    def client(self, nb):
+        config = Config()
+        # IPC sockets instead of TCP ports: nothing to collide with when kernels start side by side.
+        # Their path must be absolute (the default is relative to each process's folder) and short
+        # (< 108 bytes): the private runtime folder made in main().
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], "k")
+        return NotebookClient(nb, config=config, kernel_name="python3", timeout=self.spec["cell_timeout"],
+                              allow_errors=True, interrupt_on_timeout=False, record_timing=False,
+                              startup_timeout=60, resources={"metadata": {"path": self.workdir}})
+
+    def responsive(self, client, index):
+        """After a timeout: interrupt, then see whether the kernel answers within GRACE seconds."""
+        run_sync(client.km.interrupt_kernel)()
+        cell = nbformat.v4.new_code_cell("pass")
+        saved, client.timeout = client.timeout, GRACE
+        try:
+            client.execute_cell(cell, index, store_history=False)
+            return True
+        except (CellTimeoutError, DeadKernelError):
+            return False
+        finally:
+            client.timeout = saved
+
+    def run_notebook(self, client, nb, first):
+        """Execute every code cell not in self.skip. Returns the index of a cell that must be left
+        out next time (it hung past interruption or killed the kernel), or None."""
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or index in self.skip:
+                continue
+            key = str(index)
+            try:
+                client.execute_cell(cell, index)
+                errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+                state = {"status": "error", "error": builtin_name(errors[0].get("ename", ""))} if errors else {"status": "ok"}
+            except CellTimeoutError:
+                state = {"status": "timeout"}
+                if not self.responsive(client, index):
+                    self.status["cells"][key] = state
+                    return index
+            except DeadKernelError:
+                self.status["cells"][key] = {"status": "kernel died"}
+                return index
+            if first or key not in self.status["cells"]:
+                self.status["cells"][key] = state
+            self.save()
+        return None
+
+    def run_probe(self, client, probe):
+        """One probe in the student's kernel; True when the kernel survived it."""
+        here = os.path.dirname(os.path.abspath(__file__))
+        code = (f"exec(compile(open({os.path.join(here, 'kernel_probes.py')!r}).read(), 'lab8 probes', 'exec'), "
+                f"_lab8_probes := {{}})\n"
+                f"_lab8_probes['run'](globals(), {probe!r}, {os.path.join(self.grading, 'in')!r}, {self.out!r})\n"
+                "del _lab8_probes")
+        cell = nbformat.v4.new_code_cell(code)
+        saved, client.timeout = client.timeout, self.spec["probe_timeout"]
+        try:
+            client.execute_cell(cell, 0, store_history=False)
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            self.status["probes"][probe] = "error" if errors else "ran"
+            return True
+        except CellTimeoutError:
+            self.status["probes"][probe] = "timeout"
+            return self.responsive(client, 0)
+        except DeadKernelError:
+            self.status["probes"][probe] = "kernel died"
+            return False
+        finally:
+            client.timeout = saved
+            self.save()
+
+    def main(self):
+        path = os.path.join(self.workdir, self.spec["notebook"])
+        nb = nbformat.read(path, as_version=4)
+        probes = list(self.spec["probes"])
+        first, failed_starts = True, 0
+        while True:
+            run_nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # a clean copy for every kernel
+            client = self.client(run_nb)
+            self.status["kernel_starts"] += 1
+            self.save()
+            try:
+                with client.setup_kernel():
+                    bad = self.run_notebook(client, run_nb, first)
+                    if first:
+                        nbformat.write(run_nb, os.path.join(self.out, "executed.ipynb"))
+                    first = False
+                    if bad is not None:
+                        self.skip.add(bad)
+                        self.status["skipped"] = sorted(self.skip)
+                        continue
+                    while probes:
+                        if not self.run_probe(client, probes.pop(0)):
+                            break
+                    else:
+                        break
+            except RuntimeError as e:  # the kernel died before replying to kernel_info: no cell ran
+                if "kernel_info" not in str(e) and "Kernel died" not in str(e):
+                    raise
+                failed_starts += 1
+                if failed_starts >= 2:
+                    self.status["infrastructure"] = "the Python kernel did not start (twice)"
+                    break
+        self.status["finished"] = True
+        self.save()
+
+
+if __name__ == "__main__":
+    # A socket path may not exceed 107 bytes, so the kernel's runtime folder is a short one in /tmp
+    # (private to this sandbox under bubblewrap, mode 700 otherwise), not one inside WORKDIR.
+    os.environ["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="lab8k")
+    Run(os.path.abspath(sys.argv[1])).main()
