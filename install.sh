@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# One-time set-up on a fresh Debian/Ubuntu machine (as root): TeX for the worksheet, then the Python packages.
+# One-time set-up on a fresh Debian/Ubuntu machine (as root): TeX for the worksheet, bubblewrap (the sandbox
+# student code is graded in), then the Python packages.
 set -euo pipefail
 cd "$(dirname "$0")"
 if command -v apt-get >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    texlive-latex-base texlive-latex-recommended texlive-pictures latexmk poppler-utils >/dev/null
+    texlive-latex-base texlive-latex-recommended texlive-pictures latexmk poppler-utils bubblewrap util-linux >/dev/null
 fi
 python -m pip install -q -r requirements.txt

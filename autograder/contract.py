@@ -46,7 +46,7 @@ class GradingSpec:
     lr: float
     batch_size: int
     questions: dict[str, float]    # the autograded questions and their points, in order
-    timeout: int = 540             # seconds for the whole student side of one submission
+    timeout: int = 480             # seconds for the whole student side of one submission (Gradescope: 10 min in all)
     cell_timeout: int = 240        # seconds one notebook cell may run before it is interrupted
     probe_timeout: int = 60        # seconds one probe of a student function may run
     written: dict[str, float] = field(default_factory=dict)  # manual questions (not autograded)

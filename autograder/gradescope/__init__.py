@@ -14,7 +14,10 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from tqdm import tqdm
 
 from autograder import sandbox
 from autograder.contract import GRADING_FILE, STUDENT_FILES, GradingSpec
@@ -67,50 +70,56 @@ def fallback(root: Path, status: int) -> None:
         {"score": 0.0, "output": f"Score 0: {reason}.", "tests": tests}, indent=1))
 
 
-def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, progress=print) -> list[dict]:
+def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path) -> dict:
+    root = tmp / stem / "autograder"
+    for sub_dir in ("source", "submission", "results"):
+        (root / sub_dir).mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(root / "source")
+    for name in ("run_autograder", "setup.sh"):
+        os.chmod(root / "source" / name, 0o755)
+    if sub.suffix.lower() == ".zip":   # Gradescope unpacks an uploaded zip into submission/
+        try:
+            with zipfile.ZipFile(sub) as zf:
+                zf.extractall(root / "submission")
+        except zipfile.BadZipFile:
+            pass
+    elif sub.is_file():
+        shutil.copyfile(sub, root / "submission" / sub.name)
+    env = {**os.environ, "LAB8_AUTOGRADER_ROOT": str(root), "LAB8_PYTHON": sys.executable}
+    subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dest = out_dir / stem
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(root / "results", dest)
+    shutil.rmtree(root.parent, ignore_errors=True)
+    data = json.loads((dest / "results.json").read_text())
+    outcome = data.get("extra_data", {}).get("outcome", "graded")
+    return {"submission": stem, "source": str(sub), "outcome": outcome, **data}
+
+
+def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int = 1, progress=True) -> list[dict]:
     """Each submission through the zip's own set-up and its real run_autograder, as root, in an
     /autograder tree laid out for it (path-mapped); results like `build.py grade` writes them."""
     if os.geteuid() != 0:
         raise GradingError("--gradescope runs the zip as Gradescope does, as root: run it as root")
+    try:
+        zipfile.ZipFile(zip_path).close()
+    except (zipfile.BadZipFile, OSError) as e:
+        raise GradingError(f"{zip_path}: not a usable autograder zip ({e})") from None
     out_dir = Path(out_dir)
-    results = []
+    submissions = [Path(s) for s in submissions]
+    if os.environ.get("LAB8_SANDBOX") == "user" or not sandbox.bwrap_works():
+        jobs = 1   # the user fallback kills every process of its user after each run: one at a time
     with tempfile.TemporaryDirectory(prefix="lab8-gradescope-") as tmp:
         os.chmod(tmp, 0o755)
-        for n, (sub, stem) in enumerate(zip(map(Path, submissions), unique_stems(submissions))):
-            root = Path(tmp) / stem / "autograder"
-            for sub_dir in ("source", "submission", "results"):
-                (root / sub_dir).mkdir(parents=True)
-            try:
-                with zipfile.ZipFile(zip_path) as zf:
-                    zf.extractall(root / "source")
-            except (zipfile.BadZipFile, OSError) as e:
-                raise GradingError(f"{zip_path}: not a usable autograder zip ({e})") from None
-            for name in ("run_autograder", "setup.sh"):
-                os.chmod(root / "source" / name, 0o755)
-            env = {**os.environ, "LAB8_AUTOGRADER_ROOT": str(root), "LAB8_PYTHON": sys.executable}
-            if n == 0:   # setup.sh's last step (its package installs are this machine's own)
-                subprocess.run([sys.executable, "-m", "autograder.gradescope", "setup"], cwd=root / "source",
-                               env=env, check=True)
-            if sub.suffix.lower() == ".zip":   # Gradescope unpacks an uploaded zip into submission/
-                try:
-                    with zipfile.ZipFile(sub) as zf:
-                        zf.extractall(root / "submission")
-                except zipfile.BadZipFile:
-                    pass
-            elif sub.is_file():
-                shutil.copyfile(sub, root / "submission" / sub.name)
-            subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            dest = out_dir / stem
-            shutil.rmtree(dest, ignore_errors=True)
-            shutil.copytree(root / "results", dest)
-            data = json.loads((dest / "results.json").read_text())
-            outcome = data.get("extra_data", {}).get("outcome", "graded")
-            results.append({"submission": stem, "source": str(sub), "outcome": outcome, **data})
-            shutil.rmtree(root.parent, ignore_errors=True)
-            if progress:
-                progress(f"gradescope {n + 1}/{len(submissions)}: {stem} {data.get('score', 0):g}")
-    return results
+        with zipfile.ZipFile(zip_path) as zf:   # setup.sh's last step (its package installs are this machine's)
+            zf.extractall(Path(tmp) / "setup")
+        subprocess.run([sys.executable, "-m", "autograder.gradescope", "setup"], cwd=Path(tmp) / "setup", check=True)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(_one_like_gradescope, Path(zip_path), sub, stem, Path(tmp), out_dir)
+                       for sub, stem in zip(submissions, unique_stems(submissions))]
+            return [f.result() for f in tqdm(futures, desc="grading (gradescope)", unit="nb", disable=not progress)]
 
 
 def main(argv=None) -> int:

@@ -57,7 +57,7 @@ class Context:
     lab: LabReference
     expected: Expected
     evidence: Evidence
-    notebook: Path
+    notebook: Path | None = None       # the staged submission, to name the cell a failure comes from
     status: dict = field(default_factory=dict)
     tmp: Path | None = None
 
@@ -66,7 +66,7 @@ class Context:
         self.harvest = self.evidence.json("harvest") or {}
         self.reading = self._diagnose_reading()
         try:
-            self.cells = nbformat.read(str(self.notebook), as_version=4).cells
+            self.cells = nbformat.read(str(self.notebook), as_version=4).cells if self.notebook else []
         except Exception:
             self.cells = []
 
