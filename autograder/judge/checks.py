@@ -197,10 +197,13 @@ def hook_off_copies_nothing(ctx):
 
 # --- q2: snapshots -------------------------------------------------------------------------------
 def _no_autograd(report, what):
-    flags = report.get("capture_grad")
-    if not isinstance(flags, list) or not flags:
+    passes = report.get("capture_passes")
+    if not isinstance(passes, list) or not passes:
         raise Fail(f"{what} never switched model.capture on, so the hook stored nothing")
-    if any(flags):
+    snapshot_passes = [p for p in passes if isinstance(p, list) and len(p) == 2 and not p[1]]
+    if not snapshot_passes:
+        raise Fail(f"{what} took its snapshots in train mode: call model.eval() in snapshot or just before it")
+    if any(grad for grad, _ in snapshot_passes):
         raise Fail(f"{what} ran a snapshot pass with autograd on: wrap it in torch.no_grad() or torch.inference_mode()")
 
 

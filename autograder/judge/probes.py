@@ -18,7 +18,7 @@ from replab.corpus import Corpus
 from solutions.capture import train_and_capture
 from solutions.separation import separation_ratio
 
-from .reference import KINDS, LabReference, readings_of
+from .reference import KINDS, TORCH_RNG, LabReference, readings_of
 
 PROBES = ("harvest", "hook", "snapshot", "train", "export", "separation")
 HOOK_BATCHES = ({"size": 1, "grad": True}, {"size": 5, "grad": True}, {"size": 64, "grad": True},
@@ -46,12 +46,12 @@ def _save_state(in_dir: Path, name: str, model: torch.nn.Module) -> None:
     np.savez(in_dir / f"{name}.npz", **{k: v.detach().numpy() for k, v in model.state_dict().items()})
 
 
-def _probe_model(spec_p: dict, seed: int) -> ProbeModel:
-    torch.manual_seed(seed)
-    return ProbeModel(spec_p["n_inputs"], spec_p["dim"], spec_p["n_classes"])
-
-
 def make_probes(spec, lab: LabReference, in_dir: Path, seed: int) -> Expected:
+    with TORCH_RNG:   # models are initialised from torch's global generator
+        return _make_probes(spec, lab, in_dir, seed)
+
+
+def _make_probes(spec, lab: LabReference, in_dir: Path, seed: int) -> Expected:
     in_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -83,8 +83,15 @@ def make_probes(spec, lab: LabReference, in_dir: Path, seed: int) -> Expected:
     # q2: our own hooked model, so a slip in q1 is not charged again here
     p = {"n_inputs": 12, "dim": int(5 + rng.integers(0, 4)), "n_classes": 3}
     probes["probe_model"] = p
-    model = _probe_model(p, seed)
+    torch.manual_seed(seed)
+    model = ProbeModel(p["n_inputs"], p["dim"], p["n_classes"])
     _save_state(in_dir, "probe_model", model)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def probe_model():   # the same start as the student side's: the weights it loads
+        m = ProbeModel(p["n_inputs"], p["dim"], p["n_classes"])
+        m.load_state_dict(initial)
+        return m
     x = torch.randn(700, p["n_inputs"], generator=gen)
     _save(in_dir, "snap_x", x.numpy())
     with torch.no_grad():
@@ -100,7 +107,7 @@ def make_probes(spec, lab: LabReference, in_dir: Path, seed: int) -> Expected:
         _save(in_dir, name, arr.numpy())
 
     def trajectory(train_rows, epochs=TRAIN_EPOCHS, every=1):
-        m = _probe_model(p, seed)
+        m = probe_model()
         snaps = train_and_capture(m, x, y, train_rows, epochs=epochs * every, lr=t["lr"], batch_size=t["batch_size"],
                                   generator=torch.Generator().manual_seed(t["generator_seed"]))
         return np.asarray(snaps, dtype=np.float64)[::every]

@@ -63,6 +63,11 @@ def readings_of(model: torch.nn.Module, run) -> dict[str, np.ndarray]:
     return {"pre": pre.numpy(), "post": torch.relu(pre).numpy()}
 
 
+# torch's default generator is global to the process: the judge's threads (one per submission in a batch)
+# seed it and build models under this lock, so no thread's draws land between another's seed and build.
+TORCH_RNG = threading.RLock()
+
+
 @dataclass
 class LabReference:
     corpus: Corpus
@@ -78,8 +83,9 @@ def lab_reference(spec, data_path: Path) -> LabReference:
     is_test = heldout_mask(corpus.labels, spec.test_fraction, spec.seed)
     x = model_inputs(corpus, is_test, spec.max_features)
     y = torch.from_numpy(corpus.label_ids)
-    generator = seed_everything(spec.seed)
-    model = KINDS[spec.kind].build(x.shape[1], len(corpus.class_names), spec.hidden)
+    with TORCH_RNG:
+        generator = seed_everything(spec.seed)
+        model = KINDS[spec.kind].build(x.shape[1], len(corpus.class_names), spec.hidden)
     train_rows = torch.from_numpy(np.flatnonzero(~is_test))
     out = {}
 

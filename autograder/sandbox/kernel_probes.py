@@ -14,19 +14,21 @@ from torch import nn
 
 class ProbeModel(nn.Module):
     """The judge's own small hooked model for q2 (so q2 is judged apart from the student's q1): it keeps
-    the capture contract of the lab's models and notes whether autograd was on in each capture pass."""
+    the capture contract of the lab's models and notes, for each capture pass, whether autograd was on
+    and whether the model was in train mode (a snapshot pass runs in eval mode; a training step that
+    finds capture still on, in train mode, is no snapshot)."""
 
     def __init__(self, n_inputs, dim, n_classes):
         super().__init__()
         self.body = nn.Linear(n_inputs, dim)
         self.head = nn.Linear(dim, n_classes)
         self.capture, self.embeddings = False, None
-        self.capture_grad = []   # torch.is_grad_enabled() in each capture pass
+        self.capture_passes = []   # [autograd on, train mode] of each capture pass
 
     def forward(self, x):
         h = self.body(x)
         if self.capture:
-            self.capture_grad.append(torch.is_grad_enabled())
+            self.capture_passes.append([torch.is_grad_enabled(), self.training])
             self.embeddings = h.detach().cpu().numpy()
         return self.head(torch.relu(h))
 
@@ -207,7 +209,7 @@ def run(ns, probe, in_dir, out_dir):
             model.eval()   # "eval() inside or just before snapshot" are both fine
             out = call(fn, model, torch.from_numpy(load("snap_x")))
             np.save(os.path.join(out_dir, "snapshot.npy"), returned(out))
-            save_json(probe, {"capture_grad": model.capture_grad})
+            save_json(probe, {"capture_passes": model.capture_passes})
 
         elif probe == "train":
             fn = need("train_and_capture")
@@ -219,7 +221,7 @@ def run(ns, probe, in_dir, out_dir):
                        torch.from_numpy(load("train_rows")), epochs=t["epochs"], lr=t["lr"],
                        batch_size=t["batch_size"], generator=torch.Generator().manual_seed(t["generator_seed"]))
             np.save(os.path.join(out_dir, "train.npy"), returned(out))
-            save_json(probe, {"capture_grad": model.capture_grad})
+            save_json(probe, {"capture_passes": model.capture_passes})
 
         elif probe == "export":
             fn = need("export_mantis")
