@@ -121,6 +121,7 @@ def write_report(out_dir, results, curves=None):
         histogram=score_histogram(scores, possible), hist_w=HIST_W, hist_h=HIST_H,
         pass_rates=pass_rates(results), failures=common_failures(results),
         spark_w=SPARK_W, spark_h=SPARK_H,
+        sandboxes=sorted({r.get("extra_data", {}).get("sandbox", "unknown") for r in results}),
     )
     path = out_dir / "report.html"
     path.write_text(html, encoding="utf-8")

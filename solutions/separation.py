@@ -1,6 +1,8 @@
 """q4: how far apart the classes are, epoch by epoch."""
 import numpy as np
 
+from replab.arrays import FINISH_Q2, require
+
 
 def separation_ratio(embeddings, labels):
     """Mean distance between class centroids divided by the mean distance of a row to its own
@@ -18,5 +20,6 @@ def separation_ratio(embeddings, labels):
 
 def separation_by_epoch(snapshots, labels, rows):
     """separation_ratio of the chosen rows (e.g. the held-out ones) for every snapshot."""
+    require(snapshots, "snapshots", FINISH_Q2)  # an unfinished q2 gets a clear message, not a NoneType error
     labels = np.asarray(labels)
     return np.array([separation_ratio(epoch[rows], labels[rows]) for epoch in snapshots])
