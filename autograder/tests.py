@@ -79,4 +79,10 @@ def _config_header(points: float, hidden: bool) -> str:
 
 
 def public_test(question: str) -> str:
-    return _config_header(0, hidden=False) + PUBLIC[question]
+    """The test cell: its body runs with stdout and stderr captured, so a student's prints, warnings
+    and progress bars (and values the statements return) never fail it: otter compares a public
+    test's output with nothing."""
+    body = "\n".join("    " + line if line else line for line in PUBLIC[question].splitlines())
+    return (_config_header(0, hidden=False)
+            + "import contextlib as _cl, io as _io\n"
+            + "with _cl.redirect_stdout(_io.StringIO()), _cl.redirect_stderr(_io.StringIO()):\n" + body)

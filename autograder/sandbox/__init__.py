@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
@@ -26,7 +27,9 @@ from pathlib import Path
 import psutil
 
 SANDBOX_USER = "lab8student"
-NOBODY = 65534          # the uid bubblewrap runs student code as when started by root
+# Started by root, bubblewrap runs student code as a uid of its own, fresh for every run: the process
+# limit counts per uid, so two runs at once never share it (nor any file they could both reach).
+SANDBOX_UIDS = range(200_000, 1_200_000)
 HERE = Path(__file__).resolve().parent
 DRIVER_FILES = ("driver.py", "kernel_probes.py")
 MODES = ("bwrap", "user", "none")
@@ -70,7 +73,7 @@ INSIDE = "/work"       # where the scratch folder appears under bubblewrap (a to
                         # folders bubblewrap makes on the way to a deeper one are closed to non-root)
 
 
-def bwrap_command(scratch: Path, inner: list[str], env: dict) -> list[str]:
+def bwrap_command(scratch: Path, inner: list[str], env: dict, uid: int | None = None) -> list[str]:
     scratch = str(Path(scratch).resolve())
     cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv", *_system_binds(),
@@ -80,7 +83,8 @@ def bwrap_command(scratch: Path, inner: list[str], env: dict) -> list[str]:
     if os.geteuid() == 0:
         # root's own namespaces need no user namespace; the student's process drops to `nobody`
         # (no capabilities, no way back) before it runs anything
-        return cmd + ["--", "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+        uid = uid or SANDBOX_UIDS[0]
+        return cmd + ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                       "--bounding-set=-all", "--no-new-privs", "--", *inner]
     return cmd[:1] + ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"] + cmd[1:] + ["--", *inner]
 
@@ -169,10 +173,10 @@ def _kill_tree(popen) -> None:
     popen.wait()
 
 
-def prepare_scratch(scratch: Path, mode: str) -> None:
+def prepare_scratch(scratch: Path, mode: str, uid: int | None) -> None:
     """Give the scratch folder to whoever runs inside; its parent stays closed to listing."""
     os.chmod(scratch.parent, 0o711)
-    owner = {"bwrap": NOBODY if os.geteuid() == 0 else None,
+    owner = {"bwrap": uid if os.geteuid() == 0 else None,
              "user": sandbox_user().pw_uid if mode == "user" else None}.get(mode)
     if owner is not None:
         for folder, dirs, files in os.walk(scratch):
@@ -203,16 +207,18 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
     folder's path as the process inside sees it."""
     inside = Path(INSIDE) if mode == "bwrap" else scratch
     argv = [str(a).replace("{scratch}", str(inside)) for a in argv]
+    uid = secrets.choice(SANDBOX_UIDS) if mode == "bwrap" else None
     base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(inside),
+                "USER": "student", "LOGNAME": "student",
                 "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
                 "TMPDIR": "/tmp" if mode == "bwrap" else str(scratch / "_grading" / "tmp"),
                 "IPYTHONDIR": str(inside / "_grading" / "ipython"), "JUPYTER_PLATFORM_DIRS": "1", **env}
     if mode != "bwrap":
         (scratch / "_grading" / "tmp").mkdir(parents=True, exist_ok=True)
-    prepare_scratch(scratch, mode)
+    prepare_scratch(scratch, mode, uid)
     user = sandbox_user() if mode == "user" else None
     if mode == "bwrap":
-        cmd = bwrap_command(scratch, argv, base_env)
+        cmd = bwrap_command(scratch, argv, base_env, uid)
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     elif mode == "user":
         for folder in private:
