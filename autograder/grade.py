@@ -142,7 +142,8 @@ def _run_student_side(scratch: Path, release: Release, mode: str, timeout: float
     expected = make_probes(release.spec, lab, scratch / "_grading" / "in", seed)
     spec = release.spec
     (scratch / "_grading" / "run.json").write_text(json.dumps({
-        "notebook": spec.notebook, "cell_timeout": min(spec.cell_timeout, timeout),
+        # one cell may use a third of the run at most, so a loop leaves time for the rest of the notebook
+        "notebook": spec.notebook, "cell_timeout": min(spec.cell_timeout, timeout / 3),
         "probe_timeout": spec.probe_timeout, "probes": list(PROBES)}))
     env = {var: str(threads) for var in THREAD_VARS} if threads else {}
     state = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env, timeout, log_path,

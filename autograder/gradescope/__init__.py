@@ -56,7 +56,8 @@ def run(root: Path) -> dict:
     mode = sandbox.choose_mode(os.environ.get("LAB8_SANDBOX") or "auto")
     if notebook is None:
         notebook = root / "submission" / "(no notebook submitted).ipynb"
-    return grade_one(notebook, release, results, mode, private=(source, results))
+    timeout = float(os.environ.get("LAB8_TIMEOUT") or 0) or None   # a trial's own limit (--timeout)
+    return grade_one(notebook, release, results, mode, timeout=timeout, private=(source, results))
 
 
 def fallback(root: Path, status: int) -> None:
@@ -70,7 +71,7 @@ def fallback(root: Path, status: int) -> None:
         {"score": 0.0, "output": f"Score 0: {reason}.", "tests": tests}, indent=1))
 
 
-def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path) -> dict:
+def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path, timeout=None) -> dict:
     root = tmp / stem / "autograder"
     for sub_dir in ("source", "submission", "results"):
         (root / sub_dir).mkdir(parents=True)
@@ -86,7 +87,8 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
             pass
     elif sub.is_file():
         shutil.copyfile(sub, root / "submission" / sub.name)
-    env = {**os.environ, "LAB8_AUTOGRADER_ROOT": str(root), "LAB8_PYTHON": sys.executable}
+    env = {**os.environ, "LAB8_AUTOGRADER_ROOT": str(root), "LAB8_PYTHON": sys.executable,
+           "LAB8_TIMEOUT": str(timeout or "")}
     subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     dest = out_dir / stem
@@ -98,7 +100,8 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
     return {"submission": stem, "source": str(sub), "outcome": outcome, **data}
 
 
-def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int = 1, progress=True) -> list[dict]:
+def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int = 1, timeout=None,
+                          progress=True) -> list[dict]:
     """Each submission through the zip's own set-up and its real run_autograder, as root, in an
     /autograder tree laid out for it (path-mapped); results like `build.py grade` writes them."""
     if os.geteuid() != 0:
@@ -117,7 +120,7 @@ def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int 
             zf.extractall(Path(tmp) / "setup")
         subprocess.run([sys.executable, "-m", "autograder.gradescope", "setup"], cwd=Path(tmp) / "setup", check=True)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(_one_like_gradescope, Path(zip_path), sub, stem, Path(tmp), out_dir)
+            futures = [pool.submit(_one_like_gradescope, Path(zip_path), sub, stem, Path(tmp), out_dir, timeout)
                        for sub, stem in zip(submissions, unique_stems(submissions))]
             return [f.result() for f in tqdm(futures, desc="grading (gradescope)", unit="nb", disable=not progress)]
 

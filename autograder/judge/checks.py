@@ -148,6 +148,15 @@ def _hook_passes(ctx):
     return report, passes
 
 
+def _hook_is_real(ctx, passes):
+    """What forward reports about itself (shapes, detached, capture off) counts only when the values it
+    stored are the hooked layer's, read on one side of its ReLU or the other: facts about a hook that
+    computes nothing are no hook."""
+    got = [ctx.evidence.array(f"hook_emb{k}", b["size"] * ctx.spec.dim * 4) for k, b in enumerate(HOOK_BATCHES)]
+    if not all(g is not None and any(close(g, e[r], 1e-4) for r in READINGS) for g, e in zip(got, ctx.expected.hook)):
+        raise Fail("self.embeddings does not hold the hooked layer's output")
+
+
 def hook_stores_embeddings(ctx):
     _, passes = _hook_passes(ctx)
     for k, (batch, row) in enumerate(zip(HOOK_BATCHES, passes)):
@@ -168,6 +177,7 @@ def hook_stores_embeddings(ctx):
                        f"{'unknown' if emb is None else tuple(emb.shape)}, expected {want}")
         if row.get("requires_grad"):
             raise Fail("self.embeddings is still attached to autograd: store it detached (h.detach())")
+    _hook_is_real(ctx, passes)
 
 
 def hook_reads_the_layer(ctx):
@@ -188,6 +198,7 @@ def hook_off_copies_nothing(ctx):
     report, passes = _hook_passes(ctx)
     if not any("error" not in row and "problem" not in row for row in passes):
         raise Fail("with capture on, forward stores nothing, so there is no capture to switch off yet")
+    _hook_is_real(ctx, passes)
     off = report.get("off", "")
     if off.startswith("error"):
         raise Fail(f"with capture off, forward raised {off.split(' ', 1)[1]}")
@@ -289,7 +300,20 @@ def export_writes_what_it_is_given(ctx):
     del report
 
 
+def _export_works(ctx):
+    """The file checks credit the notebook's own export: a CSV written some other way (say, from
+    made-up snapshots with the given writer) earns nothing while export_mantis writes no Mantis CSV.
+    (A slip in one of its columns is export_writes_what_it_is_given's to charge, not these.)"""
+    try:
+        ctx.probe("export", "export_mantis")
+        ctx.csv_table(("_grading", "out", "export.csv"), len(ctx.expected.export["titles"]), "probe CSV")
+    except Fail:
+        raise Fail(f"{ctx.spec.csv_name} is only checked once export_mantis(path, …) writes a Mantis CSV "
+                   "to path") from None
+
+
 def csv_file_is_complete(ctx):
+    _export_works(ctx)
     corpus = ctx.lab.corpus
     table = ctx.csv_table((ctx.spec.csv_name,), len(corpus), ctx.spec.csv_name)
     if table.titles != list(corpus.titles):
@@ -301,6 +325,7 @@ def csv_file_is_complete(ctx):
 
 
 def csv_holds_the_snapshots(ctx):
+    _export_works(ctx)
     corpus = ctx.lab.corpus
     table = ctx.csv_table((ctx.spec.csv_name,), len(corpus), ctx.spec.csv_name)
     shape = (ctx.spec.epochs + 1, len(corpus), ctx.spec.dim)

@@ -60,11 +60,15 @@ class Evidence:
     def __init__(self, scratch: Path):
         self.scratch = Path(scratch)
 
-    def json(self, name: str) -> dict | None:
+    def _out(self, name: str, limit: int):
+        """out/<name> as a file object, or None when absent or unusable (a link, too large...)."""
         try:
-            f = _open_plain(self.scratch, (*OUT, name + ".json"), MAX_JSON)
+            return _open_plain(self.scratch, (*OUT, name), limit)
         except Unusable:
             return None
+
+    def json(self, name: str) -> dict | None:
+        f = self._out(name + ".json", MAX_JSON)
         if f is None:
             return None
         with f:
@@ -76,10 +80,7 @@ class Evidence:
 
     def array(self, name: str, max_items: int) -> np.ndarray | None:
         """A float64 array from out/<name>.npy, or None when absent or not plain real numbers."""
-        try:
-            f = _open_plain(self.scratch, (*OUT, name + ".npy"), 256 + 8 * max_items)
-        except Unusable:
-            return None
+        f = self._out(name + ".npy", 256 + 8 * max_items)
         if f is None:
             return None
         with f:

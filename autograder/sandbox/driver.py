@@ -77,6 +77,10 @@ class Run:
     def run_notebook(self, client, nb, first):
         """Execute every code cell not in self.skip. Returns the index of a cell that must be left
         out next time (it hung past interruption or killed the kernel), or None."""
+        # IPython's exit()/quit() end the kernel after their cell has finished, so the next cell or
+        # probe would die for it: as in a notebook someone is reading, grading keeps the kernel.
+        client.execute_cell(nbformat.v4.new_code_cell("get_ipython().ask_exit = lambda *a, **k: None"), 0,
+                            store_history=False)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or index in self.skip:
                 continue
