@@ -39,6 +39,7 @@ from autograder.judge.probes import PROBES, make_probes
 from autograder.judge.reference import cached_lab_reference
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+NO_KERNEL = 75   # driver.py's exit status when the kernel never started
 MAX_KEPT_BYTES = 200 * 2**20  # a kept file (the student's CSV) larger than this is left behind
 
 
@@ -146,9 +147,9 @@ def _run_student_side(scratch: Path, release: Release, mode: str, timeout: float
         "notebook": spec.notebook, "cell_timeout": min(spec.cell_timeout, timeout / 3),
         "probe_timeout": spec.probe_timeout, "probes": list(PROBES)}))
     env = {var: str(threads) for var in THREAD_VARS} if threads else {}
-    state = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env, timeout, log_path,
-                                  stop=stop, private=private, memory=sandbox.memory_limit(share))
-    return state, expected
+    state, returncode = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env, timeout, log_path,
+                                              stop=stop, private=private, memory=sandbox.memory_limit(share))
+    return state, returncode, expected
 
 
 def _keep(evidence: Evidence, rel: tuple[str, ...], dest: Path) -> None:
@@ -196,16 +197,17 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                     outcome, tests = "invalid submission", _zero_tests(spec, f"{e}. Nothing was graded; score 0.")
                     break
                 scratch = workspace / "scratch"
-                state, expected = _run_student_side(scratch, release, mode, timeout, log_path, stop, threads,
-                                                    private, seed, share)
+                state, returncode, expected = _run_student_side(scratch, release, mode, timeout, log_path, stop,
+                                                                threads, private, seed, share)
                 evidence = Evidence(scratch)
                 status = evidence.json("status")
                 if state == "cancelled":
                     outcome, tests = "cancelled", _zero_tests(spec, "Grading was cancelled before it finished.")
                     break
-                if state == "done" and (status is None or status.get("infrastructure")):
-                    # the kernel never started (twice), or the driver died before it could say anything:
-                    # not the student's doing. One more time from scratch, then a TA looks.
+                if state == "done" and (returncode == NO_KERNEL or (status is None and returncode == 1)):
+                    # the kernel never started (twice), or the driver failed before any student code ran:
+                    # not the student's doing. One more time from scratch, then a TA looks. (Only the
+                    # driver's exit status says so: files under scratch are the student's to write.)
                     if attempt == 0:
                         with open(log_path, "a") as log:
                             log.write("\n[grader] the student side did not start; trying once more\n")

@@ -83,7 +83,7 @@ def test_bubblewrap_contains_the_student_side(tmp_path):
              "except OSError:\n    seen['net'] = False\n"
              "import subprocess; subprocess.Popen(['sleep', '963'], start_new_session=True)\n"
              "open('seen.json', 'w').write(json.dumps(seen))\n") % str(ROOT)
-    state = sandbox.run_contained("bwrap", scratch, [sys.executable, "-c", probe], {}, 60, tmp_path / "log")
+    state, _ = sandbox.run_contained("bwrap", scratch, [sys.executable, "-c", probe], {}, 60, tmp_path / "log")
     seen = json.loads((scratch / "seen.json").read_text())
     assert state == "done" and seen["uid"] != 0 and seen["pid"] < 10 and seen["procs"] < 10
     assert not seen["net"] and not seen["repo"]
@@ -143,6 +143,13 @@ def test_the_score_follows_the_config_list_and_is_clamped(wiki, tmp_path):
     assert json.loads((out / "results.json").read_text())["score"] == 0
 
 
+def test_a_status_file_claiming_infrastructure_trouble_is_not_believed(wiki, tmp_path):
+    nb = _notebook(tmp_path / "n.ipynb", "import json\n"
+                   "open('_grading/out/status.json', 'w').write(json.dumps({'infrastructure': 'yes'}))")
+    result = grade_one(nb, wiki, tmp_path / "out", sandbox.choose_mode("auto"))
+    assert result["outcome"] == "graded" and result["score"] == 0
+
+
 def test_a_student_side_that_never_started_is_retried_once(wiki, tmp_path, monkeypatch):
     calls = []
     real = sandbox.run_contained
@@ -150,7 +157,7 @@ def test_a_student_side_that_never_started_is_retried_once(wiki, tmp_path, monke
     def flaky(mode, scratch, *args, **kwargs):
         calls.append(scratch)
         if len(calls) == 1:
-            return "done"     # as if the kernel died before its first reply: no status at all
+            return "done", 75   # the driver's word: the kernel died before its first reply
         return real(mode, scratch, *args, **kwargs)
     monkeypatch.setattr(sandbox, "run_contained", flaky)
     nb = _notebook(tmp_path / "n.ipynb", "x = 1")
@@ -160,7 +167,7 @@ def test_a_student_side_that_never_started_is_retried_once(wiki, tmp_path, monke
 
 
 def test_twice_no_start_is_an_infrastructure_outcome_not_a_student_zero(wiki, tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox, "run_contained", lambda *a, **k: "done")
+    monkeypatch.setattr(sandbox, "run_contained", lambda *a, **k: ("done", 75))
     result = grade_one(_notebook(tmp_path / "n.ipynb", "x = 1"), wiki, tmp_path / "out", "none")
     assert result["outcome"] == "infrastructure" and "a TA will regrade" in result["tests"][0]["output"]
 

@@ -18,6 +18,10 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("wikipedia", "bbc", "cifar10")
 PATHS = ("local", "gradescope")
+# The Gradescope path runs the same grade_one behind the zip's run_autograder: eight honest styles of
+# every variant go through it, and the first few cases of every hostile class (CI keeps under 40 min).
+GRADESCOPE_STYLES = 8
+GRADESCOPE_PER_CLASS = 3
 
 
 def public_checks(executed: Path) -> dict[str, bool]:
@@ -31,9 +35,9 @@ def public_checks(executed: Path) -> dict[str, bool]:
     return found
 
 
-def _grade(release, variant, notebooks, out, path):
+def _grade(release, variant, notebooks, out, path, extra=()):
     cmd = [sys.executable, "build.py", "grade", *map(str, notebooks), "--variant", variant, "--release", str(release),
-           "--out", str(out), "--jobs", "2"] + (["--gradescope"] if path == "gradescope" else [])
+           "--out", str(out), "--jobs", "2", *extra] + (["--gradescope"] if path == "gradescope" else [])
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {Path(n).stem: json.loads((out / Path(n).stem / "results.json").read_text()) for n in notebooks}
@@ -51,7 +55,8 @@ def honest(release, tmp_path_factory):
             notebooks.append(folder / f"{style}.ipynb")
             nbformat.write(nb, notebooks[-1])
         for path in PATHS:
-            graded[variant, path] = _grade(out, variant, notebooks, folder / f"graded-{path}", path)
+            chosen = notebooks if path == "local" else notebooks[:GRADESCOPE_STYLES]
+            graded[variant, path] = _grade(out, variant, chosen, folder / f"graded-{path}", path)
         graded[variant, "public"] = {n.stem: public_checks(folder / "graded-local" / n.stem / "executed.ipynb")
                                      for n in notebooks}
     return graded
@@ -83,13 +88,24 @@ def hostile(release, tmp_path_factory):
     solution = nbformat.read(out / variant / "solutions" / f"lab8_{variant}.ipynb", as_version=4)
     blank = nbformat.read(out / variant / "student" / f"lab8_{variant}.ipynb", as_version=4)
     cases = hostile_notebooks(solution, blank, kind_of(variant))
-    notebooks = []
-    for name, (nb, _) in cases.items():
-        notebooks.append(folder / f"{name}.ipynb")
-        nbformat.write(nb, notebooks[-1])
+    batches, per_class = {}, {}
+    for name, (nb, expectation) in cases.items():
+        path = folder / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        cls = expectation.get("class")
+        per_class[cls] = per_class.get(cls, 0) + 1
+        for where in PATHS:
+            if where == "local" or per_class[cls] <= GRADESCOPE_PER_CLASS:
+                batches.setdefault((where, expectation.get("batch", "main")), []).append(path)
     graded = {}
     for path in PATHS:
-        results = _grade(out, variant, notebooks, folder / f"graded-{path}", path)
+        results = {}
+        for (where, batch), notebooks in batches.items():
+            if where != path:
+                continue
+            # endless loops: a short run, so each cell's limit (a third of it) comes soon
+            extra = ("--timeout", "90") if batch == "slow" else ()
+            results.update(_grade(out, variant, notebooks, folder / f"graded-{path}-{batch}", path, extra))
         survivors = [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])]
         graded[path] = (results, survivors)
     return {name: expectation for name, (_, expectation) in cases.items()}, graded
@@ -105,6 +121,7 @@ def test_the_hostile_corpus_covers_every_class(hostile):
 def test_hostile_and_wrong_work_earn_no_more_than_deserved(hostile, path):
     expectations, graded = hostile
     results, survivors = graded[path]
-    wrong = {name: problems for name, expectation in expectations.items()
-             if (problems := check_expectation(expectation, results[name], survivors=survivors))}
+    assert {expectations[name].get("class") for name in results} >= {1, 2, 3, 4, 5, 6}  # every class, this path
+    wrong = {name: problems for name, expectation in expectations.items() if name in results
+             and (problems := check_expectation(expectation, results[name], survivors=survivors))}
     assert not wrong

@@ -322,6 +322,8 @@ def csv_file_is_complete(ctx):
         raise Fail(f"{ctx.spec.csv_name}: the categoric column does not hold each item's class")
     if table.splits != np.where(ctx.lab.is_test, "test", "train").tolist():
         raise Fail(f"{ctx.spec.csv_name}: the split column does not match is_test")
+    if table.snippets != [corpus.snippet(i) for i in range(len(corpus))]:
+        raise Fail(f"{ctx.spec.csv_name}: the snippet column does not hold corpus.snippet(i) for each item")
 
 
 def csv_holds_the_snapshots(ctx):

@@ -201,8 +201,9 @@ def _limits(memory: int | None) -> list[str]:
 
 
 def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout: float, log_path: Path,
-                  stop=None, private=(), memory: int | None = None) -> str:
-    """Run argv (a Python command line) contained, with cwd scratch; "done", "timeout" or "cancelled".
+                  stop=None, private=(), memory: int | None = None) -> tuple[str, int | None]:
+    """Run argv (a Python command line) contained, with cwd scratch; returns ("done", "timeout" or
+    "cancelled", its exit status when done).
     `private`: folders closed to the sandbox user while it runs (user mode). argv is given the scratch
     folder's path as the process inside sees it."""
     inside = Path(INSIDE) if mode == "bwrap" else scratch
@@ -247,10 +248,11 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
                 except subprocess.TimeoutExpired:
                     pass
         finally:
+            returncode = popen.poll() if state == "done" else None
             _kill_tree(popen)   # under bwrap this ends its PID namespace, and so every process in it
             if user is not None:
                 kill_user(user.pw_uid)
-    return state
+    return state, returncode
 
 
 def driver_argv(scratch: Path) -> list[str]:

@@ -25,6 +25,22 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets.config import Config
 
 GRACE = 10  # seconds an interrupted cell has to give the kernel back before the kernel is killed
+NO_KERNEL = 75  # exit status: the kernel never started (twice); the grader's sign of an infrastructure failure
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Read once, before any student code runs: the probes reach the kernel from this copy, not from the
+# file, which the notebook could rewrite.
+with open(os.path.join(HERE, "kernel_probes.py")) as _f:
+    PROBE_SOURCE = _f.read()
+
+
+def undumpable():
+    """No other process of this uid (the kernel) may read or write this one's memory or descriptors
+    through /proc: prctl(PR_SET_DUMPABLE, 0)."""
+    import ctypes
+    try:
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def builtin_name(name):
@@ -104,9 +120,7 @@ class Run:
 
     def run_probe(self, client, probe):
         """One probe in the student's kernel; True when the kernel survived it."""
-        here = os.path.dirname(os.path.abspath(__file__))
-        code = (f"exec(compile(open({os.path.join(here, 'kernel_probes.py')!r}).read(), 'lab8 probes', 'exec'), "
-                f"_lab8_probes := {{}})\n"
+        code = (f"exec(compile({PROBE_SOURCE!r}, 'lab8 probes', 'exec'), _lab8_probes := {{}})\n"
                 f"_lab8_probes['run'](globals(), {probe!r}, {os.path.join(self.grading, 'in')!r}, {self.out!r})\n"
                 "del _lab8_probes")
         cell = nbformat.v4.new_code_cell(code)
@@ -150,6 +164,8 @@ class Run:
                         if not self.run_probe(client, probes.pop(0)):
                             break
                     else:
+                        # killed, not shut down: no exit handler of the notebook's runs after the probes
+                        run_sync(client.km.shutdown_kernel)(now=True)
                         break
             except RuntimeError as e:  # the kernel died before replying to kernel_info: no cell ran
                 if "kernel_info" not in str(e) and "Kernel died" not in str(e):
@@ -160,10 +176,12 @@ class Run:
                     break
         self.status["finished"] = True
         self.save()
+        return NO_KERNEL if self.status["infrastructure"] else 0
 
 
 if __name__ == "__main__":
     # A socket path may not exceed 107 bytes, so the kernel's runtime folder is a short one in /tmp
     # (private to this sandbox under bubblewrap, mode 700 otherwise), not one inside WORKDIR.
     os.environ["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="lab8k")
-    Run(os.path.abspath(sys.argv[1])).main()
+    undumpable()
+    sys.exit(Run(os.path.abspath(sys.argv[1])).main())

@@ -122,6 +122,11 @@ def run(ns, probe, in_dir, out_dir):
 
     with open(os.path.join(in_dir, "probes.json")) as f:
         spec = json.load(f)
+    # What this probe writes is removed first, so nothing written earlier can pass for its output.
+    for name in os.listdir(out_dir):
+        if name.split(".")[0] == probe or (probe == "hook" and name.startswith("hook_emb")) or \
+                (probe == "harvest" and name in ("snapshots.npy", "separation.npy")):
+            os.remove(os.path.join(out_dir, name))
 
     def probe_model():
         p = spec["probe_model"]

