@@ -223,7 +223,7 @@ def grade(args) -> int:
         raise FileNotFoundError(f"{zip_path}: no autograder zip; run `python build.py --variant {variant.name}` first or pass --zip")
     if args.gradescope:
         from autograder.gradescope import grade_like_gradescope
-        results = grade_like_gradescope(zip_path, args.submissions, out, jobs=args.jobs)
+        results = grade_like_gradescope(zip_path, args.submissions, out, jobs=args.jobs, timeout=args.timeout)
     else:
         results = grade_submissions(args.submissions, zip_path, out, jobs=args.jobs, timeout=args.timeout,
                                     mode="none" if args.no_sandbox else "auto")
