@@ -28,7 +28,8 @@ class ProbeModel(nn.Module):
     def forward(self, x):
         h = self.body(x)
         if self.capture:
-            self.capture_passes.append([torch.is_grad_enabled(), self.training])
+            # read off the tensor itself, not torch.is_grad_enabled(), which a notebook can replace
+            self.capture_passes.append([bool(h.requires_grad), self.training])
             self.embeddings = h.detach().cpu().numpy()
         return self.head(torch.relu(h))
 
@@ -101,13 +102,13 @@ def run(ns, probe, in_dir, out_dir):
         """array (float) → the object kind described by `how` (from structure())."""
         how = how or {"container": "single", "type": "ndarray", "dtype": "float32"}
         dtype = how.get("dtype", "float32")
-        if dtype not in ("float16", "bfloat16", "float32", "float64"):
+        if dtype not in ("float32", "float64"):   # never fewer digits than the judge's float32 inputs
             dtype = "float32"
 
         def leaf(a):
             if how.get("type") == "tensor":
                 return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(getattr(torch, dtype))
-            return np.ascontiguousarray(a, dtype=dtype if dtype != "bfloat16" else "float32")
+            return np.ascontiguousarray(a, dtype=dtype)
         if per_epoch and how.get("container") in ("list", "tuple"):
             items = [leaf(a) for a in array]
             return items if how["container"] == "list" else tuple(items)

@@ -771,8 +771,10 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
         ''')), full=True, **{"class": 5, "why": "3 GiB really used then freed (a large but legitimate notebook): nothing may be lost"})
     add("kill_driver_in_hook_probe", sol(lambda n: replace(n, FORWARD, FORWARD + "        if x.shape[0] == 1:\n"
                                                            "            import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n")),
-        question={"q1_hook": 0}, others_full=True,
-        **{"class": 5, "why": "forward kills the driver (its parent, same uid) in the q1 probe; ideal containment loses only q1"})
+        max={"q1_hook": 2},
+        **{"class": 5, "why": "forward kills the driver (its parent, same uid) in the q1 probe: the hook itself is right, "
+                              "and the probes after it never run, so the notebook forfeits them (a driver under "
+                              "a uid of its own would contain this; not built yet)"})
     add("fork_hold_process_limit", sol(lambda n: insert_after(n, SEED_LINE, FORK_HOLD)), full=True, batch="nproc",
         no_survivors="sleep 975",
         **{"class": 5, "why": "a fork bomb stopped by the process limit (512 per uid), held for 60 s: itself loses nothing"})
