@@ -92,7 +92,8 @@ class Context:
         if report is None:
             raise Fail({"timeout": f"{what} did not finish within {self.spec.probe_timeout} s (an endless loop?)",
                         "kernel died": f"{what} crashed the Python kernel"}.get(
-                state, f"{what} could not be checked: the run ended before this check (time limit)"))
+                state, f"{what} could not be checked: the student side stopped before this check (the time limit, or the "
+                "notebook ended the grading process)"))
         if "missing" in report:
             thing = "class" if report["missing"][0].isupper() else "function"
             raise Fail(f"the notebook defines no {thing} {report['missing']}{self.cell_note(report['missing'])}")
