@@ -1,5 +1,9 @@
 """The assignment config (assignment/config.yaml), loaded into typed objects and validated.
 
+A variant is one block: its kind (solutions/kinds.py), its data source (assignment/sources/), its
+training settings and the separation thresholds `python build.py calibrate` wrote for its data. No
+variant name appears in code: adding one is a block in the config and its data.
+
 Every problem is reported as one line naming the file and the key, e.g.
 ``assignment/config.yaml: variants.bbc.lr: must be a positive number, got 'fast'``.
 """
@@ -9,42 +13,47 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from replab.errors import LabError
 
 CONFIG_PATH = Path(__file__).with_name("config.yaml")
-VARIANT_NAMES = ("wikipedia", "bbc", "cifar10")
 QUESTIONS = ("q1_hook", "q2_capture", "q3_export", "q4_separation")
 
 
-class ConfigError(ValueError):
+class ConfigError(LabError, ValueError):
     """A config file that cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    silhouette_min: float      # held-out silhouette at the last epoch must reach this
+    """The separation the reference solution must reach on one dataset, and the runs it was set from."""
+    silhouette_min: float       # held-out silhouette at the last epoch must reach this
     silhouette_gain_min: float  # ... and exceed epoch 0 by at least this
-    reference: dict = field(default_factory=dict)  # the reference runs they were set from (documentation)
+    seeds: int                  # reference runs behind them
+    silhouette_last: tuple      # (mean, std, min) over those runs
+    gain: tuple                 # (mean, std, min)
+    source: str = ""            # where that data came from when it was calibrated
 
 
 @dataclass(frozen=True)
 class Variant:
     name: str
-    kind: str                  # "text" or "image"
+    kind: str                  # a key of solutions.kinds.KINDS: "text" or "image"
     title: str
+    source: dict               # the data source block, validated (assignment/sources)
     hidden: tuple[int, ...]    # hidden layer widths; the hook reads the last one
     lr: float
     batch_size: int            # 0 = full batch
-    thresholds: Thresholds
-    max_features: int = 1000
-    api_url: str = ""
-    topics: tuple[str, ...] = ()
-    per_topic: int = 0
-    url: str = ""
-    n_images: int = 0
+    about: str = ""            # the notebook's first words about this variant (markdown)
+    max_features: int = 1000   # TF-IDF width (text kinds)
+    calibration: dict = field(default_factory=dict)  # data digest → Thresholds
 
     @property
     def embedding_dim(self) -> int:
         return self.hidden[-1]
+
+    def thresholds(self, digest: str) -> Thresholds | None:
+        """The thresholds calibrated on the data with this digest (replab.corpus.Corpus.digest), if any."""
+        return self.calibration.get(digest)
 
 
 @dataclass(frozen=True)
@@ -103,44 +112,55 @@ def _positive(x) -> bool:
     return x > 0
 
 
+VARIANT_KEYS = {"kind", "title", "about", "source", "hidden", "lr", "batch_size", "max_features", "calibration"}
+CALIBRATION_KEYS = {"source", "seeds", "silhouette_last", "gain", "silhouette_min", "silhouette_gain_min"}
+
+
+def _calibration(r: _Reader, data, where: str) -> dict[str, Thresholds]:
+    out = {}
+    for digest, entry in (data or {}).items():
+        at = f"{where}.{digest}"
+        if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+            r.fail(at, "must be keyed by the data's sha256 (64 hex digits), as `python build.py calibrate` writes it")
+        if not isinstance(entry, dict):
+            r.fail(at, f"must be a mapping, got {entry!r}")
+        r.unknown(entry, CALIBRATION_KEYS, at)
+        spread = lambda k: tuple(r.get(entry, k, at, list, check=lambda v: len(v) == 3 and all(
+            isinstance(x, (int, float)) for x in v), problem="must be [mean, std, min]"))
+        out[digest] = Thresholds(
+            silhouette_min=r.get(entry, "silhouette_min", at, float, check=lambda x: -1 <= x <= 1, problem="must lie in [-1, 1]"),
+            silhouette_gain_min=r.get(entry, "silhouette_gain_min", at, float),
+            seeds=r.get(entry, "seeds", at, int, check=_positive, problem="must be positive"),
+            silhouette_last=spread("silhouette_last"), gain=spread("gain"),
+            source=r.get(entry, "source", at, str, default=""))
+    return out
+
+
 def _variant(r: _Reader, name: str, data) -> Variant:
+    from assignment.sources import validate_source
+    from solutions.kinds import KINDS
     where = f"variants.{name}"
     if not isinstance(data, dict):
         r.fail(where, f"must be a mapping, got {data!r}")
-    if name not in VARIANT_NAMES:
-        r.fail(where, f"unknown variant (known: {', '.join(VARIANT_NAMES)})")
-    kind = r.get(data, "kind", where, str, check=lambda k: k in ("text", "image"), problem="must be 'text' or 'image'")
-    allowed = {"kind", "title", "hidden", "lr", "batch_size", "thresholds", "max_features"}
-    allowed |= {"text": {"api_url", "topics", "per_topic", "url"}, "image": {"n_images"}}[kind]
-    r.unknown(data, allowed, where)
-    hidden = r.get(data, "hidden", where, list, check=lambda h: h and all(isinstance(x, int) and x > 0 for x in h),
-                   problem="must be a non-empty list of positive integers")
-    th = r.get(data, "thresholds", where, dict)
-    r.unknown(th, {"silhouette_min", "silhouette_gain_min", "reference"}, f"{where}.thresholds")
-    thresholds = Thresholds(
-        silhouette_min=r.get(th, "silhouette_min", f"{where}.thresholds", float, check=lambda x: -1 <= x <= 1,
-                             problem="must lie in [-1, 1]"),
-        silhouette_gain_min=r.get(th, "silhouette_gain_min", f"{where}.thresholds", float),
-        reference=r.get(th, "reference", f"{where}.thresholds", dict, default={}),
-    )
-    topics = r.get(data, "topics", where, list, default=[],
-                   check=lambda t: all(isinstance(x, str) and x.strip() for x in t) and len(set(t)) == len(t),
-                   problem="must be distinct non-empty strings")
-    if name == "wikipedia" and len(topics) < 2:
-        r.fail(f"{where}.topics", "needs at least two topics")
+    if not (isinstance(name, str) and name.replace("_", "").replace("-", "").isalnum()):
+        r.fail(where, "a variant's name must be letters, digits, '-' or '_' (it names its files)")
+    r.unknown(data, VARIANT_KEYS, where)
+    kind = r.get(data, "kind", where, str, check=lambda k: k in KINDS, problem=f"must be one of {', '.join(KINDS)}")
+    depth = KINDS[kind].depth
+    hidden = r.get(data, "hidden", where, list,
+                   check=lambda h: len(h) == depth and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in h),
+                   problem=f"must be a list of {depth} positive integer width{'s' if depth > 1 else ''} for the {kind} model")
+    source = r.get(data, "source", where, dict)
     return Variant(
         name=name, kind=kind,
         title=r.get(data, "title", where, str),
+        about=r.get(data, "about", where, str, default=""),
+        source=validate_source(source, f"{r.path}: {where}.source", ConfigError, kind=kind),
         hidden=tuple(hidden),
         lr=r.get(data, "lr", where, float, check=_positive, problem="must be a positive number"),
         batch_size=r.get(data, "batch_size", where, int, check=lambda b: b >= 0, problem="must be 0 (full batch) or positive"),
-        thresholds=thresholds,
         max_features=r.get(data, "max_features", where, int, default=1000, check=_positive, problem="must be positive"),
-        api_url=r.get(data, "api_url", where, str, default=""),
-        topics=tuple(topics),
-        per_topic=r.get(data, "per_topic", where, int, default=0, check=lambda n: n >= 0, problem="must be >= 0"),
-        url=r.get(data, "url", where, str, default=""),
-        n_images=r.get(data, "n_images", where, int, default=0, check=lambda n: n >= 0, problem="must be >= 0"),
+        calibration=_calibration(r, r.get(data, "calibration", where, dict, default={}), f"{where}.calibration"),
     )
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from replab.errors import LabError
 
 GRADING_FILE = "grading.json"
 STUDENT_FILES = "student_files"   # in the zip: what goes beside the notebook (replab/, data/, tests/)
 
 
-class ContractError(ValueError):
+class ContractError(LabError, ValueError):
     """A grading.json that cannot be used; the message names the file."""
 
 

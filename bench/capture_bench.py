@@ -9,7 +9,6 @@ P1 = ours / plain (target ≤ 1.5); the original style's ratio is printed beside
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -17,9 +16,6 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-for p in (str(ROOT), str(ROOT / "assignment")):
-    if p not in sys.path:
-        sys.path.insert(0, p)
 
 from replab.features import image_tensor  # noqa: E402
 from replab.training import seed_everything, train_one_epoch  # noqa: E402

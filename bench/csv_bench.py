@@ -10,7 +10,6 @@ when students export with pandas.
 from __future__ import annotations
 
 import ast
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,9 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ASSIGNMENT = str(Path(__file__).resolve().parents[1] / "assignment")
-if ASSIGNMENT not in sys.path:  # run as a script or imported by bench/run.py: make `replab` importable
-    sys.path.insert(0, ASSIGNMENT)
 
 from replab.mantis import read_mantis_csv, write_mantis_csv  # noqa: E402
 

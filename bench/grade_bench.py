@@ -26,12 +26,9 @@ from nbclient import NotebookClient
 from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parents[1]
-for p in (str(ROOT), str(ROOT / "assignment")):
-    if p not in sys.path:
-        sys.path.insert(0, p)
 
 from autograder.contract import notebook_name, zip_name  # noqa: E402
-from autograder.grade import grade_submissions  # noqa: E402
+from autograder.grading.batch import grade_submissions  # noqa: E402
 
 
 def _release_files(release_dir, variant):

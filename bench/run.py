@@ -20,9 +20,6 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-for p in (str(ROOT), str(ROOT / "assignment"), str(BENCH)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
 
 TARGETS = {"P1": ("<=", 1.5), "P2": (">=", 8), "P3": (">=", 15), "P4": ("<=", 2.0), "P5": (">=", 1.7), "P6": ("<=", 240)}
 OUT = BENCH / "out"

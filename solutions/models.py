@@ -6,9 +6,9 @@ from torch import nn
 class TextMLP(nn.Module):
     """TF-IDF → 256 → ReLU → 64 → ReLU → classes. The hook reads the 64-d layer before its ReLU."""
 
-    def __init__(self, n_features, n_classes, hidden=(256, 64)):
+    def __init__(self, n_inputs, n_classes, hidden=(256, 64)):
         super().__init__()
-        self.fc1 = nn.Linear(n_features, hidden[0])
+        self.fc1 = nn.Linear(n_inputs, hidden[0])
         self.fc2 = nn.Linear(hidden[0], hidden[1])  # the hooked layer
         self.classifier = nn.Linear(hidden[1], n_classes)
         self.capture = False     # switched on only for snapshot passes, so training copies nothing
@@ -27,9 +27,9 @@ class TextMLP(nn.Module):
 class ImageCNN(nn.Module):
     """conv(3,16,5) → pool → conv(16,32,5) → pool → fc 800→128 → ReLU → 10. The hook reads after the ReLU."""
 
-    def __init__(self, n_classes=10, hidden=(128,)):
+    def __init__(self, n_inputs=3, n_classes=10, hidden=(128,)):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 16, 5)
+        self.conv1 = nn.Conv2d(n_inputs, 16, 5)   # n_inputs: colour channels (x.shape[1], as for the MLP)
         self.conv2 = nn.Conv2d(16, 32, 5)
         self.pool = nn.MaxPool2d(2)
         self.fc1 = nn.Linear(32 * 5 * 5, hidden[0])  # the hooked layer
@@ -48,7 +48,3 @@ class ImageCNN(nn.Module):
         # END SOLUTION
         return self.classifier(h)
 
-
-def hooked_layer(model):
-    """The layer whose output the hook stores (before the ReLU for the MLP, after it for the CNN)."""
-    return model.fc2 if isinstance(model, TextMLP) else model.fc1

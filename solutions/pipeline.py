@@ -10,16 +10,10 @@ import numpy as np
 import torch
 
 from replab.corpus import Corpus
-from replab.features import heldout_mask, model_inputs
+from replab.features import heldout_mask
 from replab.training import seed_everything
 from solutions.capture import train_and_capture
-from solutions.models import ImageCNN, TextMLP
-
-
-def build_model(variant, n_inputs: int, n_classes: int) -> torch.nn.Module:
-    if variant.kind == "text":
-        return TextMLP(n_inputs, n_classes, variant.hidden)
-    return ImageCNN(n_classes, variant.hidden)
+from solutions.kinds import KINDS
 
 
 @dataclass
@@ -34,10 +28,11 @@ def run_lab(corpus: Corpus, variant, *, seed: int = 0, epochs: int = 10, test_fr
             batch_size: int | None = None) -> LabRun:
     """Split, featurize, train with snapshots. Same seed, same data → identical snapshots on CPU."""
     is_test = heldout_mask(corpus.labels, test_fraction, seed)
-    x = model_inputs(corpus, is_test, variant.max_features)
+    kind = KINDS[variant.kind]
+    x = kind.features(corpus, is_test, variant.max_features)
     y = torch.from_numpy(corpus.label_ids)
     generator = seed_everything(seed)
-    model = build_model(variant, x.shape[1], len(corpus.class_names))
+    model = kind.build(x.shape[1], len(corpus.class_names), variant.hidden)
     train_rows = torch.from_numpy(np.flatnonzero(~is_test))
     snapshots = train_and_capture(model, x, y, train_rows, epochs=epochs, lr=variant.lr,
                                   batch_size=variant.batch_size if batch_size is None else batch_size,

@@ -1,6 +1,6 @@
 """Jinja templates → an otter-grader master notebook, as a chain of small steps (each testable alone):
 
-    render_text   the variant's template (extending lab.ipynb.j2) → cell-delimited text
+    render_text   the variant's kind template (extending lab.ipynb.j2) → cell-delimited text
     split_cells   text → nbformat cells ("%%% markdown" / "%%% code" / "%%% raw" lines)
     check_solution_cells   every code cell inside a BEGIN SOLUTION block must carry in-cell markers
                   (otter-grader 7.0.0 copies an unmarked one verbatim into the student notebook)
@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 import nbformat
 import yaml
+from replab.errors import LabError
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -23,7 +24,7 @@ CELL_MARK = re.compile(r"^%%% (markdown|code|raw)\s*$", re.M)
 IN_CELL_MARKER = re.compile(r"#\s*(BEGIN )?SOLUTION")  # otter's in-cell solution markers
 
 
-class TemplateError(ValueError):
+class TemplateError(LabError, ValueError):
     """A template or solution source that would make a broken or leaky notebook."""
 
 
@@ -73,7 +74,10 @@ def environment(template_dir: Path = ROOT / "templates") -> jinja2.Environment:
 
 
 def render_text(variant, context: dict) -> str:
-    return environment().get_template(f"variants/{variant.name}.ipynb.j2").render(variant=variant, **context)
+    """The variant's kind picks the template (templates/kinds/<kind>.ipynb.j2, extending lab.ipynb.j2)."""
+    from solutions.kinds import KINDS
+    kind = KINDS[variant.kind]
+    return environment().get_template(kind.template).render(variant=variant, kind=kind, **context)
 
 
 def split_cells(text: str) -> list[nbformat.NotebookNode]:

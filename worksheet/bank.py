@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Mapping, Union
 
 from assignment.config import read_yaml
+from replab.errors import LabError
 
 HERE = Path(__file__).resolve().parent
 BANK_PATH = HERE / "questions.yaml"
@@ -53,7 +54,7 @@ _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]\w*)\}")
 Text = Union[str, Mapping[str, str]]
 
 
-class BankError(ValueError):
+class BankError(LabError, ValueError):
     """A question bank or section file that cannot be used; the message names the file and the entry."""
 
 

@@ -20,6 +20,7 @@ import jinja2
 from tqdm import tqdm
 
 from .bank import BANK_PATH, RUN_FIGURES, SECTIONS_PATH, fill, sections_for, worksheet_questions
+from replab.errors import LabError
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE_NAME = "worksheet.tex.j2"
@@ -45,7 +46,7 @@ FIGURE_WORDS = {
 }
 
 
-class WorksheetError(RuntimeError):
+class WorksheetError(LabError, RuntimeError):
     """The worksheet could not be built; the message names the file and the problem."""
 
 

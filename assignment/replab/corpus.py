@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from .errors import LabError
 
 SNAPSHOT_VERSION = 1
 
 
-class DataError(ValueError):
+class DataError(LabError, ValueError):
     """Data that cannot be used; the message names the file or URL and the problem."""
 
 
@@ -63,6 +64,18 @@ class Corpus:
 
     def counts(self) -> dict[str, int]:
         return {c: self.labels.count(c) for c in self.class_names}
+
+    def digest(self) -> str:
+        """sha256 of the data itself (titles, labels, texts or pixels, in order), not of where it came
+        from: the same data fetched twice, or frozen twice, has the same digest. Calibrated thresholds
+        are recorded against it."""
+        h = hashlib.sha256()
+        for part in (self.titles, self.labels, self.texts or []):
+            h.update(json.dumps(part, ensure_ascii=False).encode())
+        if self.images is not None:
+            h.update(str(self.images.shape).encode())
+            h.update(np.ascontiguousarray(self.images, dtype=np.uint8).tobytes())
+        return h.hexdigest()
 
     # -- snapshot -------------------------------------------------------------------------------
     def save(self, path: str | Path) -> str:

@@ -60,6 +60,22 @@ def _separation_column(separation, n_epochs: int) -> np.ndarray:
     return values.astype(np.float64)
 
 
+def heldout_silhouette(embeddings, labels, is_test) -> np.ndarray:
+    """Silhouette of the held-out rows, grouped by label, for every epoch of ``embeddings`` (E, N, D):
+    the one measure of separation the release's calibration, its verification and the TA report share.
+    NaN where undefined (fewer than two classes held out, or every row at one point)."""
+    embeddings = as_snapshots(embeddings)
+    is_test = np.asarray(is_test, dtype=bool)
+    _, y = np.unique(np.asarray(labels)[is_test], return_inverse=True)
+    curve = []
+    for x in embeddings:
+        try:
+            curve.append(_silhouette(_distances(x[is_test].astype(np.float64)), y))
+        except ValueError:   # every row at one point
+            curve.append(float("nan"))
+    return np.array(curve)
+
+
 def epoch_metrics(embeddings, labels, is_test, separation=None, k: int = 5, progress: bool = False) -> pd.DataFrame:
     """Separation metrics per epoch and split for ``embeddings`` (E, N, D), ``labels`` (N,), ``is_test`` (N,).
 

@@ -165,8 +165,10 @@ def _topic_index(api: _Api, topic: str, per_topic: int, folder: Path) -> dict:
 
 
 def fetch_wikipedia(topics, per_topic: int = 150, api_url: str = API_URL, out_dir: str | Path = "wikipedia_articles",
-                    session: requests.Session | None = None, timeout: float | tuple = 10.0) -> Corpus:
-    """Search each topic and save the intro extract of every page found; returns the articles as a Corpus.
+                    session: requests.Session | None = None, timeout: float | tuple = 10.0,
+                    name: str = "wikipedia") -> Corpus:
+    """Search each topic and save the intro extract of every page found; returns the articles as a Corpus
+    called ``name``.
 
     Requests: one search per topic (more only past 500 hits), then one extracts request per 20 pages
     (the API's cap), following its ``continue`` so that every page found arrives.
@@ -215,7 +217,7 @@ def fetch_wikipedia(topics, per_topic: int = 150, api_url: str = API_URL, out_di
     files = [(folder, path) for folder, path in files if path.is_file()]
     if not files:
         raise DataError(f"{api_url}: the searches for {', '.join(topics)} found no articles with an extract")
-    corpus = _read_articles(files, name="wikipedia", source=f"live {api_url}")
+    corpus = _read_articles(files, name=name, source=f"live {api_url}")
     corpus.meta.update(topics=topics, per_topic=per_topic, found=len(wanted))
     return corpus
 
@@ -230,8 +232,10 @@ def _assign_topics(topics: list[str], indexes: dict[str, dict]) -> list[tuple[st
             for rank, hit in enumerate(indexes[topic]["pages"]) if best[hit["pageid"]] == (rank, ti)]
 
 
-def load_wikipedia_dir(path: str | Path, topics=None, per_topic: int | None = None) -> Corpus:
-    """Read the folder layout written by :func:`fetch_wikipedia` (label = folder name, ``_`` as space).
+def load_wikipedia_dir(path: str | Path, topics=None, per_topic: int | None = None,
+                       name: str = "wikipedia") -> Corpus:
+    """Read the folder layout written by :func:`fetch_wikipedia` (label = folder name, ``_`` as space)
+    into a Corpus called ``name``.
 
     Rows are ordered by topic folder, then file name; only ``.txt`` files count. ``topics`` picks folders
     (each must exist); ``per_topic`` keeps the first that many files of each folder.
@@ -252,7 +256,7 @@ def load_wikipedia_dir(path: str | Path, topics=None, per_topic: int | None = No
         files += [(folder.name, f) for f in texts[:per_topic]]
     if not files:
         raise DataError(f"{root}: no <Topic>/<title>.txt articles found")
-    return _read_articles(files, name="wikipedia", source=f"data-dir {root}")
+    return _read_articles(files, name=name, source=f"data-dir {root}")
 
 
 def _read_articles(files: list[tuple[str, Path]], name: str, source: str) -> Corpus:

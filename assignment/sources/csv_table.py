@@ -1,0 +1,110 @@
+"""``type: csv``: one row per document, from a CSV file or URL: a text column and a label column.
+
+data-dir layout: ``<data_dir>/<variant>/<any name>.csv`` (exactly one).
+Real source: ``url`` (network: downloaded each run) or ``path`` (a local file, read even offline).
+Rows keep the file's order; rows without text or label are dropped.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .common import CONNECT_RETRIES, TIMEOUT, Absent, Block, visible
+
+KIND = "text"
+KEYS = {"url", "path", "text_column", "label_column", "title_column", "encoding"}
+TITLE_WIDTH = 80  # a made-up title: the text's first line, cut to this many characters
+
+
+def validate(b: Block) -> dict:
+    has_url, has_path = (b.data.get(k) is not None for k in ("url", "path"))
+    if has_url == has_path:
+        b.fail(None, "needs exactly one of url (an http(s):// address) or path (a local .csv file), "
+                     f"got {'both' if has_url else 'neither'}")
+    out = {"url": b.url("url", None), "path": b.path("path", None),
+           "text_column": b.string("text_column"), "label_column": b.string("label_column"),
+           "title_column": b.string("title_column", None), "encoding": b.encoding("encoding", "utf-8")}
+    return {k: v for k, v in out.items() if v is not None or k == "title_column"}
+
+
+def real_source(source: dict) -> str:
+    return "live" if "url" in source else "path"
+
+
+def from_data_dir(name: str, source: dict, folder: Path, seed: int):
+    from replab.corpus import DataError
+
+    files = sorted(p for p in folder.glob("*.csv") if p.is_file() and visible(p))
+    if not files:
+        raise Absent(f"no {folder}/*.csv")
+    if len(files) > 1:
+        raise DataError(f"{folder}: {len(files)} .csv files ({', '.join(p.name for p in files)}); keep exactly one")
+    return read_table(name, source, files[0], f"data-dir {files[0]}")
+
+
+def from_source(name: str, source: dict, cache_dir: Path, seed: int):
+    if "path" in source:
+        path = Path(source["path"])
+        if not path.is_file():
+            raise Absent(f"no file {path}")
+        return read_table(name, source, path, f"path {path}")
+    return read_table(name, source, _download(source["url"]), f"live {source['url']}", where=source["url"])
+
+
+def _download(url: str) -> io.BytesIO:
+    import requests
+    from replab.corpus import DataError
+    from replab.http import describe_error, make_session
+
+    try:
+        response = make_session(connect_retries=CONNECT_RETRIES).get(url, timeout=TIMEOUT)
+        response.raise_for_status()
+    except requests.RequestException as e:
+        raise DataError(f"{url}: download failed ({describe_error(e)})") from None
+    return io.BytesIO(response.content)
+
+
+def read_table(name: str, source: dict, data, origin: str, where: str | None = None):
+    """A Corpus from CSV ``data`` (a path or a file object); errors name ``where`` (default: the path)."""
+    import pandas as pd
+    from replab.corpus import Corpus, DataError
+    from replab.http import describe_error
+
+    where = where or str(data)
+    columns = [source["text_column"], source["label_column"]]
+    columns += [source["title_column"]] if source["title_column"] else []
+    try:
+        # dtype=str and no NA parsing: labels stay as written ("1", not 1.0) and a text reading "NA" stays text
+        frame = pd.read_csv(data, encoding=source["encoding"], dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise DataError(f"{where}: file not found") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{where}: empty file, expected a CSV with columns {', '.join(columns)}") from None
+    except (OSError, ValueError, pd.errors.ParserError) as e:  # UnicodeDecodeError is a ValueError
+        raise DataError(f"{where}: not a readable CSV in {source['encoding']} ({describe_error(e)})") from None
+
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"{where}: missing column(s) {', '.join(missing)} (found: {list(frame.columns[:8])})")
+    text, label = (frame[c].str.strip() for c in columns[:2])
+    frame = frame[(text != "") & (label != "")]
+    if frame.empty:
+        raise DataError(f"{where}: no rows with both {columns[0]} and {columns[1]}")
+
+    texts = [t.strip() for t in frame[columns[0]]]
+    given = [t.strip() for t in frame[source["title_column"]]] if source["title_column"] else [""] * len(texts)
+    return Corpus(
+        name=name,
+        titles=[title or made_title(text) for title, text in zip(given, texts)],
+        labels=[label.strip() for label in frame[columns[1]]],
+        texts=texts,
+        source=origin,
+    )
+
+
+def made_title(text: str) -> str:
+    """The text's first non-empty line (a news article's headline), cut at a word within TITLE_WIDTH."""
+    line = next(line.strip() for line in text.splitlines() if line.strip())
+    if len(line) <= TITLE_WIDTH:
+        return line
+    return line[:TITLE_WIDTH - 1].rsplit(" ", 1)[0].rstrip() + "…"

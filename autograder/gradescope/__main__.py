@@ -1,5 +1,0 @@
-import sys
-
-from autograder.gradescope import main
-
-sys.exit(main())

@@ -1,0 +1,144 @@
+"""One variant's master folder → otter assign → the student folder; and our own Gradescope zip.
+
+otter-grader splits the master into the student notebook and its public tests. Grading does not use
+otter's zip (otter runs hidden tests inside the student's kernel); the zip is built here instead: the
+grading record, the judge and the sandbox code, the reference solution, replab and the student files.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from autograder.contract import GRADING_FILE, STUDENT_FILES, notebook_name, snapshot_name  # noqa: F401
+from autograder.release.public_tests import public_test
+from templates.render import otter_config, render_master, write_notebook
+from replab.errors import LabError
+
+ROOT = Path(__file__).resolve().parents[2]
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+GRADESCOPE = ROOT / "autograder" / "shipped" / "gradescope"
+# What ships in the zip (source in this repo, path in the zip): the contract and the shipped room of
+# autograder/ (never the release or TA rooms), the reference solution and the student package.
+ZIP_CODE = [(ROOT / "autograder" / "__init__.py", "autograder/__init__.py"),
+            (ROOT / "autograder" / "contract.py", "autograder/contract.py"),
+            (ROOT / "autograder" / "shipped", "autograder/shipped"),
+            (ROOT / "solutions", "solutions"), (ROOT / "assignment" / "replab", "replab")]
+ZIP_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
+class AssignError(LabError, RuntimeError):
+    pass
+
+
+def grading_requirements() -> str:
+    """What the Gradescope image installs: CPU-only torch and torchvision (graders have no GPU; the
+    default Linux wheels are multi-GB CUDA builds), pinned to the versions this build ran with."""
+    import matplotlib
+    import nbclient
+    import numpy
+    import orjson
+    import pandas
+    import psutil
+    import requests
+    import sklearn
+    import torch
+    import torchvision
+    import tqdm
+    import fpdf
+    base = lambda v: v.split("+")[0]
+    return "\n".join([
+        f"--extra-index-url {TORCH_CPU_INDEX}",
+        f"torch=={base(torch.__version__)}+cpu",
+        f"torchvision=={base(torchvision.__version__)}+cpu",
+        f"numpy=={numpy.__version__}",
+        f"pandas=={pandas.__version__}",
+        f"scikit-learn=={sklearn.__version__}",
+        f"matplotlib=={matplotlib.__version__}",
+        f"orjson=={orjson.__version__}",
+        f"requests=={requests.__version__}",
+        f"tqdm=={tqdm.__version__}",
+        f"psutil=={psutil.__version__}",
+        f"nbclient=={nbclient.__version__}",
+        "otter-grader[grading]==7.0.0",   # students' notebooks import otter for grader.check
+        f"fpdf2=={fpdf.__version__}",     # the notebook's last cell writes the written-answers PDF
+    ]) + "\n"
+
+
+def copy_replab(dest: Path) -> Path:
+    """The student package, as students get it."""
+    shutil.copytree(ROOT / "assignment" / "replab", dest,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dest
+
+
+def prepare_master(cfg, variant, corpus_snapshot: Path, work: Path, written_questions, data_info: dict) -> Path:
+    """Write the master folder (notebook, replab, data); returns the master notebook's path.
+    data_info: {"offline": bool, "classes": [...], "source": str}, so the text follows the data used."""
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    copy_replab(work / "replab")
+    (work / "data").mkdir()
+    shutil.copy(corpus_snapshot, work / snapshot_name(variant.name))
+    (work / "requirements.txt").write_text(grading_requirements(), encoding="utf-8")
+    context = {
+        "cfg": cfg, "points": cfg.points, "snapshot_path": snapshot_name(variant.name),
+        "written_questions": written_questions, "data": data_info,
+        "otter_config": otter_config(cfg, variant, files=["replab", snapshot_name(variant.name)]),
+        "public_test": public_test,
+    }
+    return write_notebook(render_master(variant, context), work / notebook_name(variant.name))
+
+
+def run_otter_assign(master: Path, out: Path, timeout: int = 600) -> Path:
+    """Run `otter assign` (its solution self-check is off: the build verifies by grading); returns the
+    student folder (notebook, replab/, data/, tests/ with the public tests)."""
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = [sys.executable, "-m", "otter", "assign", "--no-run-tests", master.name, str(out.resolve())]
+    proc = subprocess.run(cmd, cwd=master.parent, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["(no output)"]
+        raise AssignError(f"{master}: otter assign failed: {last[0]}")
+    return out / "student"
+
+
+def _write(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))  # fixed stamps: same input, same zip
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
+def _add_tree(zf: zipfile.ZipFile, source: Path, prefix: str, ignore=None) -> None:
+    for folder, dirs, files in os.walk(source):
+        dropped = ignore(folder, dirs + files) if ignore else set()
+        dirs[:] = sorted(d for d in dirs if d not in dropped)
+        for name in sorted(f for f in files if f not in dropped):
+            path = Path(folder) / name
+            _write(zf, f"{prefix}/{path.relative_to(source).as_posix()}", path.read_bytes())
+
+
+def build_autograder_zip(spec, student_dir: Path, zip_path: Path) -> Path:
+    """The Gradescope zip: run_autograder and setup.sh at its root (Gradescope's layout), the grading
+    record, the code the judge runs, and the files the notebook gets beside it."""
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = zip_path.with_suffix(".part")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for name in ("run_autograder", "setup.sh"):
+            _write(zf, name, (GRADESCOPE / name).read_bytes(), executable=True)
+        _write(zf, "requirements.txt", grading_requirements().encode())
+        _write(zf, GRADING_FILE, spec.to_json().encode())
+        for source, prefix in ZIP_CODE:
+            if source.is_file():
+                _write(zf, prefix, source.read_bytes())
+            else:
+                _add_tree(zf, source, prefix, ZIP_SKIP)
+        for item in ("replab", "data", "tests"):
+            _add_tree(zf, student_dir / item, f"{STUDENT_FILES}/{item}", shutil.ignore_patterns("__pycache__", "*.pyc"))
+    tmp.replace(zip_path)
+    return zip_path

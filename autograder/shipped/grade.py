@@ -1,0 +1,250 @@
+"""Grade submissions: the student side runs contained, the judge decides. Both grading paths (a TA's
+batch, autograder/grading/batch.py, and the Gradescope zip's run_autograder) call grade_one.
+
+For one submission:
+  1. stage      a fresh workspace; its scratch folder gets the notebook (under the name the release
+                gives it) and the student files (replab/, data/, tests/), nothing else
+  2. probes     the judge writes inputs for the student's functions into scratch and keeps the answers
+  3. run        sandbox.run_contained runs driver.py: the notebook, then the probes in its kernel
+                (a kernel that dies before its first cell is retried once: an infrastructure hiccup)
+  4. judge      after every student process is dead: read plain data back, run the checks, build the
+                score from the config's question list, clamped
+  5. keep       the CSV and the executed notebook are copied out for the TA; the workspace is removed
+Whatever happens, result_dir/results.json is written in Gradescope's format.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import tempfile
+import time
+import traceback
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.shipped import sandbox
+from autograder.contract import GRADING_FILE, STUDENT_FILES, ContractError, GradingSpec
+from autograder.shipped.judge.checks import Context, verdict
+from autograder.shipped.judge.evidence import Evidence, Unusable
+from autograder.shipped.judge.probes import PROBES, make_probes
+from autograder.shipped.judge.reference import cached_lab_reference
+from replab.errors import LabError
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+NO_KERNEL = 75   # driver.py's exit status when the kernel never started
+MAX_KEPT_BYTES = 200 * 2**20  # a kept file (the student's CSV) larger than this is left behind
+
+
+class GradingError(LabError, ValueError):
+    """The release itself cannot be used for grading (a problem of the course, not of a student)."""
+
+
+class InvalidSubmission(Exception):
+    """A submission that cannot be graded at all; the message is shown to the student."""
+
+
+@dataclass
+class Release:
+    """What grading needs from a release: the grading record and the files students get."""
+    spec: GradingSpec
+    student_files: Path       # replab/, data/, tests/ as the student folder has them
+    zip_path: Path | None = None
+
+    @property
+    def data(self) -> Path:
+        return self.student_files / self.spec.data
+
+
+def open_release(zip_path: Path, into: Path) -> Release:
+    """Unpack an autograder zip's grading record and student files (one line naming the zip if unusable)."""
+    zip_path = Path(zip_path)
+    if not zip_path.is_file():
+        raise GradingError(f"{zip_path}: autograder zip not found")
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            members = [n for n in zf.namelist() if n == GRADING_FILE or n.startswith(STUDENT_FILES + "/")]
+            zf.extractall(into, members)
+        spec = GradingSpec.read(Path(into) / GRADING_FILE)
+    except (zipfile.BadZipFile, ContractError, OSError) as e:
+        raise GradingError(f"{zip_path}: not a usable autograder zip of this project ({e})") from None
+    release = Release(spec, Path(into) / STUDENT_FILES, zip_path)
+    if not release.data.is_file():
+        raise GradingError(f"{zip_path}: no {release.spec.data} inside")
+    return release
+
+
+# ---------------------------------------------------------------- 1. stage
+
+
+def _read_notebook(path: Path, shown: str):
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as e:  # nbformat raises many kinds (JSON, Unicode, missing keys...)
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        raise InvalidSubmission(f"{shown}: not a readable Jupyter notebook ({reason})") from None
+
+
+def stage(submission: Path, scratch: Path, release: Release) -> Path:
+    """Copy the notebook (and a zip's other files) into scratch under the release's notebook name,
+    then the student files over them: a submission cannot bring its own replab or data."""
+    submission = Path(submission)
+    scratch.mkdir(parents=True)
+    if not submission.is_file():
+        raise InvalidSubmission(f"{submission.name}: file not found")
+    suffix = submission.suffix.lower()
+    if suffix == ".zip":
+        try:
+            with zipfile.ZipFile(submission) as zf:
+                members = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n
+                           and ".ipynb_checkpoints" not in n and not n.startswith(("/", "_grading"))
+                           and ".." not in Path(n).parts]
+                notebooks = [n for n in members if n.lower().endswith(".ipynb")]
+                if len(notebooks) != 1:
+                    raise InvalidSubmission(f"{submission.name}: the zip holds {len(notebooks)} notebooks; "
+                                            "submit exactly one")
+                zf.extractall(scratch, members)
+        except zipfile.BadZipFile:
+            raise InvalidSubmission(f"{submission.name}: not a valid zip file") from None
+        notebook, shown = scratch / notebooks[0], f"{submission.name}:{notebooks[0]}"
+    elif suffix == ".ipynb":
+        notebook, shown = scratch / submission.name, submission.name
+        shutil.copyfile(submission, notebook)
+    else:
+        raise InvalidSubmission(f"{submission.name}: expected a .ipynb notebook or a .zip holding one")
+    _read_notebook(notebook, shown)
+    staged = scratch / release.spec.notebook
+    if notebook != staged:
+        staged.unlink(missing_ok=True)
+        notebook.rename(staged)
+    for item in release.student_files.iterdir():
+        target = scratch / item.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        (shutil.copytree if item.is_dir() else shutil.copyfile)(item, target)
+    return staged
+
+
+# ---------------------------------------------------------------- 2–4. probes, run, judge
+
+
+def _run_student_side(scratch: Path, release: Release, mode: str, timeout: float, log_path: Path,
+                      stop, threads, private, seed, share=1) -> tuple[str, object]:
+    lab = cached_lab_reference(release.spec, release.data, threads)
+    expected = make_probes(release.spec, lab, scratch / "_grading" / "in", seed)
+    spec = release.spec
+    (scratch / "_grading" / "run.json").write_text(json.dumps({
+        # one cell may use a third of the run at most, so a loop leaves time for the rest of the notebook
+        "notebook": spec.notebook, "cell_timeout": min(spec.cell_timeout, timeout / 3),
+        "probe_timeout": spec.probe_timeout, "probes": list(PROBES)}))
+    env = {var: str(threads) for var in THREAD_VARS} if threads else {}
+    state, returncode = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env, timeout, log_path,
+                                              stop=stop, private=private, memory=sandbox.memory_limit(share))
+    return state, returncode, expected
+
+
+def _keep(evidence: Evidence, rel: tuple[str, ...], dest: Path) -> None:
+    dest.unlink(missing_ok=True)
+    try:
+        data = evidence.file(rel, MAX_KEPT_BYTES)
+    except Unusable:
+        return
+    if data is not None:
+        dest.write_bytes(data)
+
+
+def _zero_tests(spec: GradingSpec, message: str) -> list[dict]:
+    return [{"name": q, "score": 0.0, "max_score": p, "status": "failed", "visibility": "visible",
+             "output": message} for q, p in spec.questions.items()]
+
+
+def _summary(tests) -> str:
+    score = sum(t["score"] for t in tests)
+    possible = sum(t["max_score"] for t in tests)
+    failed = [t["name"] for t in tests if t["status"] != "passed"]
+    line = f"Score {score:g}/{possible:g}: {len(tests) - len(failed)} of {len(tests)} questions passed"
+    return line + (f"; failed: {', '.join(failed)}." if failed else ".")
+
+
+def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout: float | None = None,
+              stop=None, threads=None, private=(), share=1) -> dict:
+    """Grade one submission into result_dir/results.json (always written); return the results."""
+    started = time.monotonic()
+    spec = release.spec
+    timeout = timeout or spec.timeout
+    result_dir = Path(result_dir)
+    result_dir.mkdir(parents=True, exist_ok=True)
+    log_path = result_dir / "grading.log"
+    log_path.write_text("")
+    seed = secrets.randbits(32)
+    outcome, notes, tests = "graded", [], None
+    try:
+        for attempt in range(2):
+            workspace = Path(tempfile.mkdtemp(prefix="lab8-grade-"))
+            try:
+                try:
+                    notebook = stage(submission, workspace / "scratch", release)
+                except InvalidSubmission as e:
+                    outcome, tests = "invalid submission", _zero_tests(spec, f"{e}. Nothing was graded; score 0.")
+                    break
+                scratch = workspace / "scratch"
+                state, returncode, expected = _run_student_side(scratch, release, mode, timeout, log_path, stop,
+                                                                threads, private, seed, share)
+                evidence = Evidence(scratch)
+                status = evidence.json("status")
+                if state == "cancelled":
+                    outcome, tests = "cancelled", _zero_tests(spec, "Grading was cancelled before it finished.")
+                    break
+                if state == "done" and (returncode == NO_KERNEL or (status is None and returncode == 1)):
+                    # the kernel never started (twice), or the driver failed before any student code ran:
+                    # not the student's doing. One more time from scratch, then a TA looks. (Only the
+                    # driver's exit status says so: files under scratch are the student's to write.)
+                    if attempt == 0:
+                        with open(log_path, "a") as log:
+                            log.write("\n[grader] the student side did not start; trying once more\n")
+                        continue
+                    outcome = "infrastructure"
+                    tests = _zero_tests(spec, "The grader could not start Python for this notebook (twice). "
+                                              "Not the notebook's fault: a TA will regrade it.")
+                    break
+                if state == "timeout":
+                    outcome = "timeout"
+                    notes.append(f"The notebook did not finish within {timeout:g} s; what it had done by then "
+                                 "was graded.")
+                ctx = Context(spec=spec, lab=cached_lab_reference(spec, release.data, threads), expected=expected,
+                              evidence=evidence, notebook=notebook, status=status or {})
+                with open(log_path, "a") as log:
+                    log.write(f"\n[grader] sandbox {mode}, probe seed {seed}, student side {state}\n")
+                    tests = verdict(ctx, log)
+                _keep(evidence, (spec.csv_name,), result_dir / spec.csv_name)
+                _keep(evidence, ("_grading", "out", "executed.ipynb"), result_dir / "executed.ipynb")
+                break
+            finally:
+                shutil.rmtree(workspace, ignore_errors=True)
+    except Exception as e:  # the grader must never break: a bug of ours still gives a result
+        outcome = "grader error"
+        with open(log_path, "a") as log:
+            log.write(traceback.format_exc())
+        tests = _zero_tests(spec, f"The grader itself failed on this submission ({type(e).__name__}); "
+                                  "score 0 for now, a TA will regrade it.")
+    if mode == "none":
+        notes.append("Graded without a sandbox (--no-sandbox).")
+    results = {
+        "score": round(sum(t["score"] for t in tests), 4),
+        "execution_time": round(time.monotonic() - started, 1),
+        "output": " ".join([_summary(tests), *notes]),
+        "output_format": "text",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"outcome": outcome, "sandbox": mode, "probe_seed": seed},
+    }
+    (result_dir / "results.json").write_text(json.dumps(results, indent=2))
+    return {"submission": result_dir.name, "source": str(submission), "outcome": outcome, **results}
+
+
+# ---------------------------------------------------------------- a batch

@@ -1,0 +1,81 @@
+"""The Gradescope side of grading: what the zip's run_autograder and setup.sh call, and the local
+trial of a zip as Gradescope runs it lives with the TA's tools (autograder/grading/batch.py).
+
+    python -m autograder.shipped.gradescope setup       create the sandbox user, make the interpreter reachable
+    python -m autograder.shipped.gradescope run         grade /autograder/submission into /autograder/results
+    python -m autograder.shipped.gradescope fallback S  results.json with score 0 when `run` itself died (status S)
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+from autograder.shipped import sandbox
+from autograder.contract import GRADING_FILE, STUDENT_FILES, GradingSpec
+from autograder.shipped.grade import Release, grade_one
+
+
+def autograder_root() -> Path:
+    return Path(os.environ.get("LAB8_AUTOGRADER_ROOT", "/autograder"))
+
+
+def setup_user() -> None:
+    """Create the unprivileged user student code runs as, when namespaces are refused, and let it reach
+    the interpreter: search (not list) permission on the folders above the Python installation."""
+    if sandbox.sandbox_user() is None:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        sandbox.SANDBOX_USER], check=True)
+    for root in sandbox._python_roots():
+        for folder in [Path(root), *Path(root).parents]:
+            mode = folder.stat().st_mode
+            if not mode & 0o001:
+                os.chmod(folder, mode | 0o001)
+
+
+def _submitted_notebook(folder: Path, spec: GradingSpec) -> Path | None:
+    found = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    named = [p for p in found if p.name == spec.notebook]
+    return (named or found or [None])[0]
+
+
+def run(root: Path) -> dict:
+    source, results = root / "source", root / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    spec = GradingSpec.read(source / GRADING_FILE)
+    release = Release(spec, source / STUDENT_FILES)
+    notebook = _submitted_notebook(root / "submission", spec)
+    mode = sandbox.choose_mode(os.environ.get("LAB8_SANDBOX") or "auto")
+    if notebook is None:
+        notebook = root / "submission" / "(no notebook submitted).ipynb"
+    timeout = float(os.environ.get("LAB8_TIMEOUT") or 0) or None   # a trial's own limit (--timeout)
+    return grade_one(notebook, release, results, mode, timeout=timeout, private=(source, results))
+
+
+def fallback(root: Path, status: int) -> None:
+    spec = GradingSpec.read(root / "source" / GRADING_FILE)
+    reason = ("the autograder ran out of time" if status in (124, 137)
+              else f"the autograder stopped unexpectedly (status {status})")
+    tests = [{"name": q, "score": 0.0, "max_score": p, "status": "failed", "visibility": "visible",
+              "output": f"Not graded: {reason}. A TA will look."} for q, p in spec.questions.items()]
+    (root / "results").mkdir(parents=True, exist_ok=True)
+    (root / "results" / "results.json").write_text(json.dumps(
+        {"score": 0.0, "output": f"Score 0: {reason}.", "tests": tests}, indent=1))
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv else "run"
+    if command == "setup":
+        setup_user()
+    elif command == "run":
+        run(autograder_root())
+    elif command == "fallback":
+        fallback(autograder_root(), int(argv[1]) if len(argv) > 1 else -1)
+    else:
+        print(f"usage: python -m autograder.shipped.gradescope setup|run|fallback STATUS (got {command!r})", file=sys.stderr)
+        return 2
+    return 0

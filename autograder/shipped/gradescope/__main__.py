@@ -1,0 +1,5 @@
+import sys
+
+from autograder.shipped.gradescope import main
+
+sys.exit(main())

@@ -1,0 +1,406 @@
+"""The hidden checks and the score: judged on the judge side from plain data and its own answers.
+
+Each check reads the student side's evidence (probe outputs, the arrays and the CSV the whole run left
+behind) and compares it with what reference.py and probes.py computed; it raises Fail with one line
+that says what is wrong in the notebook's words, never an expected value or text the student wrote.
+The score is built from the config's question list: each question's points are shared evenly by its
+checks and the sum is clamped to [0, points]. Nothing the student side writes can add a question,
+change a maximum or skip a check.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from replab.mantis import MantisFormatError, read_mantis_csv
+
+from .evidence import Evidence, Unusable
+from .probes import HOOK_BATCHES, SEPARATION_CASES, TRAIN_EPOCHS, Expected
+from solutions.kinds import KINDS
+
+from .reference import READINGS, LabReference
+
+# Honest styles differ from the reference by float rounding only: at most 1.3e-6 of the values' scale
+# over the 11 snapshots of every variant (threads, batch sizes of the snapshot pass, own full-batch
+# loops; bench/tolerance notes in the tests). The slips the checks must catch differ by 9e-2 or more.
+REL_TOL = 1e-3
+
+
+class Fail(Exception):
+    """A failed check; its message is shown to the student as one line."""
+
+
+def close(got, want, rel=REL_TOL) -> bool:
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if got.shape != want.shape or not np.isfinite(got).all():
+        return False
+    scale = max(float(np.abs(want).max(initial=0.0)), 1e-6)
+    return float(np.abs(got - want).max(initial=0.0)) <= rel * scale
+
+
+_KNOWN_NAMES = re.compile(r"^(title|categoric|split|snippet|train|test|embedding_epoch_\d+)$")
+
+
+def student_safe(message: str) -> str:
+    """A reader's message with quoted text the student wrote (cell contents, their column names)
+    replaced, so no text of theirs is echoed back in a result."""
+    return re.sub(r"'([^']*)'", lambda m: m.group(0) if _KNOWN_NAMES.match(m.group(1)) else "'…'", message)
+
+
+@dataclass
+class Context:
+    spec: object
+    lab: LabReference
+    expected: Expected
+    evidence: Evidence
+    notebook: Path | None = None       # the staged submission, to name the cell a failure comes from
+    status: dict = field(default_factory=dict)
+    tmp: Path | None = None
+
+    def __post_init__(self):
+        self.kind = KINDS[self.spec.kind]
+        self.harvest = self.evidence.json("harvest") or {}
+        self.reading = self._diagnose_reading()
+        try:
+            self.cells = nbformat.read(str(self.notebook), as_version=4).cells if self.notebook else []
+        except Exception:
+            self.cells = []
+
+    # -- what the run says about a name or a probe ---------------------------------------------
+    def cell_note(self, name: str) -> str:
+        """' (its cell raised NameError)' for the cell that defines name, when that cell failed."""
+        pattern = re.compile(rf"^\s*(def|class)\s+{re.escape(name)}\b|^\s*{re.escape(name)}\s*=", re.M)
+        for index, cell in enumerate(self.cells):
+            if cell.cell_type == "code" and pattern.search(cell.source):
+                state = self.status.get("cells", {}).get(str(index), {})
+                what = {"error": f"raised {state.get('error', 'an exception')}", "timeout": "ran past its time limit",
+                        "kernel died": "crashed the Python kernel"}.get(state.get("status"))
+                if index in self.status.get("skipped", []) and not what:
+                    what = "was left out after it hung or crashed the kernel"
+                if state.get("status") is None and self.status:
+                    what = "never ran (the time limit was reached)"
+                return f" (its cell {what})" if what else ""
+        return ""
+
+    def probe(self, name: str, what: str) -> dict:
+        report = self.evidence.json(name)
+        state = self.status.get("probes", {}).get(name)
+        if report is None:
+            raise Fail({"timeout": f"{what} did not finish within {self.spec.probe_timeout} s (an endless loop?)",
+                        "kernel died": f"{what} crashed the Python kernel"}.get(
+                state, f"{what} could not be checked: the student side stopped before this check (the time limit, or the "
+                "notebook ended the grading process)"))
+        if "missing" in report:
+            thing = "class" if report["missing"][0].isupper() else "function"
+            raise Fail(f"the notebook defines no {thing} {report['missing']}{self.cell_note(report['missing'])}")
+        if "load_error" in report:
+            raise Fail(f"{self.kind.model.__name__} does not take the given layers' weights: keep its layers as given")
+        if "error" in report:
+            raise Fail(f"{what} raised {report['error']}")
+        if "returned" in report:
+            raise Fail(f"{what} returned {report['returned']}" + (": finish it and return the result"
+                                                                 if report["returned"] in ("None", "...") else ""))
+        return report
+
+    def array(self, name: str, items: int, what: str) -> np.ndarray:
+        array = self.evidence.array(name, items)
+        if array is None:
+            raise Fail(f"{what} returned nothing usable as an array of numbers")
+        return array
+
+    def _diagnose_reading(self) -> str:
+        """The reading the student's hook takes (from the q1 probe), so q2 judges their snapshots by it."""
+        for reading in (self.kind.reads, *[r for r in READINGS if r != self.kind.reads]):
+            got = [self.evidence.array(f"hook_emb{k}", 64 * self.spec.dim) for k in range(len(HOOK_BATCHES))]
+            if all(g is not None and close(g, e[reading], 1e-4) for g, e in zip(got, self.expected.hook)):
+                return reading
+        return self.kind.reads
+
+    def csv_table(self, rel: tuple[str, ...], rows: int, what: str):
+        limit = rows * (self.spec.epochs + 1) * self.spec.dim * 48 + rows * 4096 + (1 << 20)
+        try:
+            data = self.evidence.file(rel, limit)
+        except Unusable as e:
+            raise Fail(f"{what} cannot be read: {e}") from None
+        if data is None:
+            raise Fail(f"no {what}" + (f" beside the notebook after the run: write it with "
+                                        f"export_mantis(CSV_NAME, …){self.cell_note('export_mantis')}"
+                                        if rel == (self.spec.csv_name,) else ""))
+        path = self.tmp / rel[-1]
+        path.write_bytes(data)
+        try:
+            return read_mantis_csv(path, epochs=self.spec.epochs + 1, dim=self.spec.dim, n_rows=rows)
+        except MantisFormatError as e:
+            raise Fail(student_safe(str(e))) from None
+        finally:
+            path.unlink()
+
+
+# --- q1: the hook --------------------------------------------------------------------------------
+def _hook_passes(ctx):
+    report = ctx.probe("hook", f"{ctx.kind.model.__name__}.forward")
+    passes = report.get("passes", [])
+    if len(passes) != len(HOOK_BATCHES):
+        raise Fail("the hook could not be checked (the probe did not finish)")
+    return report, passes
+
+
+def _hook_is_real(ctx, passes):
+    """What forward reports about itself (shapes, detached, capture off) counts only when the values it
+    stored are the hooked layer's, read on one side of its ReLU or the other: facts about a hook that
+    computes nothing are no hook."""
+    got = [ctx.evidence.array(f"hook_emb{k}", b["size"] * ctx.spec.dim * 4) for k, b in enumerate(HOOK_BATCHES)]
+    if not all(g is not None and any(close(g, e[r], 1e-4) for r in READINGS) for g, e in zip(got, ctx.expected.hook)):
+        raise Fail("self.embeddings does not hold the hooked layer's output")
+
+
+def hook_stores_embeddings(ctx):
+    _, passes = _hook_passes(ctx)
+    for k, (batch, row) in enumerate(zip(HOOK_BATCHES, passes)):
+        size, when = batch["size"], ("in a training step (train mode, autograd on)" if batch["grad"]
+                                     else "in eval mode under torch.no_grad()")
+        if "error" in row:
+            raise Fail(f"with capture on, forward raised {row['error']} {when}"
+                       + (": store h.detach() so a tensor that requires grad can become a NumPy array"
+                          if batch["grad"] and row["error"] == "RuntimeError" else ""))
+        if row.get("problem") == "not stored":
+            raise Fail(f"with capture on, forward stored nothing in self.embeddings ({when})")
+        if "problem" in row:
+            raise Fail("self.embeddings holds something that is not an array of numbers")
+        emb = ctx.evidence.array(f"hook_emb{k}", size * ctx.spec.dim * 4)
+        want = (size, ctx.spec.dim)
+        if emb is None or emb.shape != want:
+            raise Fail(f"for a batch of {size}, self.embeddings has shape "
+                       f"{'unknown' if emb is None else tuple(emb.shape)}, expected {want}")
+        if row.get("requires_grad"):
+            raise Fail("self.embeddings is still attached to autograd: store it detached (h.detach())")
+    _hook_is_real(ctx, passes)
+
+
+def hook_reads_the_layer(ctx):
+    _, passes = _hook_passes(ctx)
+    if not any("error" not in row and "problem" not in row for row in passes):
+        raise Fail("with capture on, forward stores nothing to compare with the hooked layer")
+    got = [ctx.evidence.array(f"hook_emb{k}", b["size"] * ctx.spec.dim * 4) for k, b in enumerate(HOOK_BATCHES)]
+    right = ctx.kind.reads
+    if all(g is not None and close(g, e[right], 1e-4) for g, e in zip(got, ctx.expected.hook)):
+        return
+    want = ctx.kind.describe(right, ctx.spec.dim)
+    if ctx.reading != right:
+        raise Fail(f"self.embeddings holds {ctx.kind.describe(ctx.reading, ctx.spec.dim)}; the hook should store {want}")
+    raise Fail(f"self.embeddings differs from {want}")
+
+
+def hook_off_copies_nothing(ctx):
+    report, passes = _hook_passes(ctx)
+    if not any("error" not in row and "problem" not in row for row in passes):
+        raise Fail("with capture on, forward stores nothing, so there is no capture to switch off yet")
+    _hook_is_real(ctx, passes)
+    off = report.get("off", "")
+    if off.startswith("error"):
+        raise Fail(f"with capture off, forward raised {off.split(' ', 1)[1]}")
+    if off not in ("untouched", "none"):
+        raise Fail("with capture off, forward stored embeddings anyway: store them only when self.capture is on")
+
+
+# --- q2: snapshots -------------------------------------------------------------------------------
+def _no_autograd(report, what):
+    passes = report.get("capture_passes")
+    if not isinstance(passes, list) or not passes:
+        raise Fail(f"{what} never switched model.capture on, so the hook stored nothing")
+    snapshot_passes = [p for p in passes if isinstance(p, list) and len(p) == 2 and not p[1]]
+    if not snapshot_passes:
+        raise Fail(f"{what} took its snapshots in train mode: call model.eval() in snapshot or just before it")
+    if any(grad for grad, _ in snapshot_passes):
+        raise Fail(f"{what} ran a snapshot pass with autograd on: wrap it in torch.no_grad() or torch.inference_mode()")
+
+
+def snapshot_rows_in_order(ctx):
+    report = ctx.probe("snapshot", "snapshot(model, x)")
+    want = ctx.expected.snapshot
+    got = ctx.array("snapshot", want.size * 2, "snapshot(model, x)")
+    if got.shape != want.shape:
+        raise Fail(f"snapshot of {len(want)} rows returned shape {tuple(got.shape)}, expected {want.shape}: "
+                   "every row, in order, one row of embeddings each")
+    if not close(got, want, 1e-4):
+        if close(np.sort(got, axis=0), np.sort(want, axis=0), 1e-4):
+            raise Fail("snapshot returns the rows in another order: keep the order of x")
+        raise Fail("snapshot's rows differ from the hooked layer's output for x (every row, model in eval mode)")
+    _no_autograd(report, "snapshot")
+
+
+def train_and_capture_epochs(ctx):
+    report = ctx.probe("train", "train_and_capture")
+    right = ctx.expected.train["right"]
+    got = ctx.array("train", right.size * 2, "train_and_capture")
+    e = TRAIN_EPOCHS
+    if got.shape[:1] == (e,) and got.shape[1:] == right.shape[1:]:
+        raise Fail(f"for {e} epochs train_and_capture returned {e} snapshots, expected {e + 1}: "
+                   "epoch 0 (before any training step) and one after each epoch")
+    if got.shape != right.shape:
+        raise Fail(f"for {e} epochs train_and_capture returned shape {tuple(got.shape)}, expected {right.shape} "
+                   "(epochs + 1, rows, dim)")
+    if not close(got[0], right[0]):
+        raise Fail("the first snapshot is not the untrained model: take epoch 0 before any training step")
+    for slip, trajectory in ctx.expected.train.items():
+        if slip != "right" and close(got, trajectory):
+            raise Fail({"all rows": "it trains on every row: train on the rows in train_rows only (the held-out "
+                                    "rows must stay unseen)",
+                        "two epochs per snapshot": "two epochs of training between snapshots: one epoch, then a "
+                                                   "snapshot"}[slip])
+    for k in range(1, e + 1):
+        if not close(got[k], right[k]):
+            raise Fail(f"snapshot {k} is not the model after {k} epoch{'s' if k > 1 else ''} of train_one_epoch on "
+                       "train_rows (with the optimizer, batch_size and generator given)")
+    _no_autograd(report, "train_and_capture")
+
+
+def snapshots_are_the_training(ctx):
+    shape = (ctx.spec.epochs + 1, len(ctx.lab.corpus), ctx.spec.dim)
+    problem = ctx.harvest.get("snapshots_problem")
+    if problem == "missing" or (not ctx.harvest and problem is None):
+        raise Fail(f"no `snapshots` after the notebook ran{ctx.cell_note('snapshots')}")
+    if problem == "None":
+        raise Fail(f"`snapshots` is None after the notebook ran: finish train_and_capture (q2){ctx.cell_note('snapshots')}")
+    snaps = ctx.evidence.array("snapshots", int(np.prod(shape)) * 2)
+    if snaps is None:
+        raise Fail("`snapshots` is not an array (or list of arrays) of numbers")
+    if snaps.shape != shape:
+        raise Fail(f"`snapshots` has shape {tuple(snaps.shape)}, expected {shape} (epoch 0 and every epoch, all items)")
+    if not np.isfinite(snaps).all():
+        raise Fail("`snapshots` holds NaN or infinite values")
+    ref = ctx.lab.snapshots[ctx.reading]
+    if not close(snaps[0], ref[0]):
+        raise Fail(f"snapshots[0] is not the untrained model of the notebook's run (SEED = {ctx.spec.seed}, the "
+                   "model built right after seed_everything(SEED), epoch 0 before any training step)")
+    for k in range(1, len(ref)):
+        if not close(snaps[k], ref[k]):
+            raise Fail(f"snapshots[{k}] is not the model after {k} epoch{'s' if k > 1 else ''} of the notebook's "
+                       "training (one epoch of train_one_epoch on the training rows before each snapshot)")
+
+
+# --- q3: the CSV ---------------------------------------------------------------------------------
+def export_writes_what_it_is_given(ctx):
+    ctx.probe("export", "export_mantis")   # missing, raised or returned oddly: said here
+    e = ctx.expected.export
+    table = ctx.csv_table(("_grading", "out", "export.csv"), len(e["titles"]), "file export_mantis(path, …) was to write")
+    if table.titles != e["titles"]:
+        raise Fail("export_mantis: the title column does not hold corpus.titles in order (quoted where needed)")
+    if table.categories != e["labels"]:
+        raise Fail("export_mantis: the categoric column does not hold corpus.labels")
+    if table.splits != e["splits"]:
+        raise Fail("export_mantis: the split column should say 'test' where is_test is True and 'train' elsewhere")
+    if table.snippets != e["snippets"]:
+        raise Fail("export_mantis: the snippet column should hold corpus.snippet(i) for each row i")
+    if not close(table.embeddings, e["snapshots"], 1e-5):
+        raise Fail("export_mantis: embedding_epoch_k should hold snapshots[k], row by row, as given")
+
+
+def _export_works(ctx):
+    """The file checks credit the notebook's own export: a CSV written some other way (say, from
+    made-up snapshots with the given writer) earns nothing while export_mantis writes no Mantis CSV.
+    (A slip in one of its columns is export_writes_what_it_is_given's to charge, not these.)"""
+    try:
+        ctx.probe("export", "export_mantis")
+        ctx.csv_table(("_grading", "out", "export.csv"), len(ctx.expected.export["titles"]), "probe CSV")
+    except Fail:
+        raise Fail(f"{ctx.spec.csv_name} is only checked once export_mantis(path, …) writes a Mantis CSV "
+                   "to path") from None
+
+
+def csv_file_is_complete(ctx):
+    _export_works(ctx)
+    corpus = ctx.lab.corpus
+    table = ctx.csv_table((ctx.spec.csv_name,), len(corpus), ctx.spec.csv_name)
+    if table.titles != list(corpus.titles):
+        raise Fail(f"{ctx.spec.csv_name}: the title column does not list the items in the data's order")
+    if table.categories != list(corpus.labels):
+        raise Fail(f"{ctx.spec.csv_name}: the categoric column does not hold each item's class")
+    if table.splits != np.where(ctx.lab.is_test, "test", "train").tolist():
+        raise Fail(f"{ctx.spec.csv_name}: the split column does not match is_test")
+    if table.snippets != [corpus.snippet(i) for i in range(len(corpus))]:
+        raise Fail(f"{ctx.spec.csv_name}: the snippet column does not hold corpus.snippet(i) for each item")
+
+
+def csv_holds_the_snapshots(ctx):
+    _export_works(ctx)
+    corpus = ctx.lab.corpus
+    table = ctx.csv_table((ctx.spec.csv_name,), len(corpus), ctx.spec.csv_name)
+    shape = (ctx.spec.epochs + 1, len(corpus), ctx.spec.dim)
+    snaps = ctx.evidence.array("snapshots", int(np.prod(shape)) * 2)
+    if snaps is None or snaps.shape != shape:
+        raise Fail(f"{ctx.spec.csv_name}: there are no `snapshots` of shape {shape} in the notebook to compare it with")
+    if not close(table.embeddings, snaps, 1e-5):
+        raise Fail(f"{ctx.spec.csv_name}: embedding_epoch_k does not hold snapshots[k] (the file the notebook "
+                   "leaves behind must be its last export of its own snapshots)")
+
+
+# --- q4: separation ------------------------------------------------------------------------------
+def _separation(ctx, cases):
+    report = ctx.probe("separation", "separation_ratio")
+    values = report.get("values")
+    if not isinstance(values, list) or len(values) != len(SEPARATION_CASES):
+        raise Fail("separation_ratio could not be checked")
+    for k in cases:
+        got, want = values[k], ctx.expected.separation[k]
+        count, dim, classes, _ = SEPARATION_CASES[k]
+        case = f"{count} points of {classes} classes in {dim}-d"
+        if isinstance(got, str):
+            raise Fail(f"separation_ratio raised {got} ({case})")
+        if got is None:
+            raise Fail(f"separation_ratio returned no finite number ({case})")
+        if abs(got - want) > 1e-4 * max(1.0, abs(want)):
+            if abs(got * want - 1) < 1e-3:
+                raise Fail("separation_ratio is upside down: centroid gaps divided by the spread within classes")
+            raise Fail(f"separation_ratio differs from the definition in q4 ({case})")
+
+
+def separation_ratio_correct(ctx):
+    _separation(ctx, (0, 1))
+
+
+def separation_ratio_any_classes(ctx):
+    _separation(ctx, (2, 3))
+
+
+CHECKS = {
+    "q1_hook": [hook_stores_embeddings, hook_reads_the_layer, hook_off_copies_nothing],
+    "q2_capture": [snapshot_rows_in_order, train_and_capture_epochs, snapshots_are_the_training],
+    "q3_export": [export_writes_what_it_is_given, csv_file_is_complete, csv_holds_the_snapshots],
+    "q4_separation": [separation_ratio_correct, separation_ratio_any_classes],
+}
+
+
+def verdict(ctx: Context, log=None) -> list[dict]:
+    """Gradescope tests, one per question of the config, scored by its checks and clamped."""
+    tests = []
+    with tempfile.TemporaryDirectory(prefix="lab8-judge-") as tmp:
+        ctx.tmp = Path(tmp)
+        for question, points in ctx.spec.questions.items():
+            checks = CHECKS.get(question, [])
+            lines, passed = [], 0
+            for check in checks:
+                try:
+                    check(ctx)
+                    passed += 1
+                except Fail as e:
+                    line = f"{question}: {e}"
+                    if line not in lines:
+                        lines.append(line)
+                except Exception:  # a bug of ours: logged for the TA, never a student's loss in silence
+                    lines.append(f"{question}: {check.__name__} could not be checked (grader error; a TA will look)")
+                    if log is not None:
+                        log.write(traceback.format_exc())
+            if not checks:
+                lines.append(f"{question}: no checks are defined for this question (a course set-up problem)")
+            score = min(max(points * passed / len(checks), 0.0), points) if checks else 0.0
+            tests.append({"name": question, "score": round(score, 4), "max_score": points,
+                          "status": "passed" if checks and passed == len(checks) else "failed",
+                          "visibility": "visible", "output": "\n".join(lines) or "All checks passed."})
+    return tests

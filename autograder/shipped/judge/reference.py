@@ -1,0 +1,112 @@
+"""Every answer the judge compares with, computed here, on the judge side, from the release's data and
+the reference solution (solutions/): never taken from the student side.
+
+A *kind* (text, image) says which model the lab builds, how it is constructed and which layer its hook
+reads. A *reading* is one way of reading the hooked layer: "pre" (its output) and "post" (after the
+ReLU that follows it). The right one is the kind's; the other is the classic slip, and knowing it lets
+the judge say so, and judge the student's snapshots by the reading their own hook takes, so a wrong
+hook is charged at q1 only.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from replab.corpus import Corpus
+from replab.features import heldout_mask
+from replab.training import seed_everything
+import solutions.capture
+from solutions.capture import train_and_capture
+from solutions.kinds import KINDS
+
+
+# The reference solution shows students a progress bar; the judge runs it silently.
+solutions.capture.tqdm = functools.partial(solutions.capture.tqdm, disable=True)
+
+READINGS = ("pre", "post")
+
+
+def readings_of(model: torch.nn.Module, kind, run) -> dict[str, np.ndarray]:
+    """{reading: float64 array} of the kind's hooked layer over every capture-on pass of `run()`."""
+    seen = []
+    handle = kind.hooked_layer(model).register_forward_hook(
+        lambda mod, inp, out: seen.append(out.detach().to(torch.float64).clone()) if getattr(model, "capture", True) else None)
+    try:
+        run()
+    finally:
+        handle.remove()
+    pre = torch.cat(seen) if seen else torch.empty(0)
+    return {"pre": pre.numpy(), "post": torch.relu(pre).numpy()}
+
+
+# torch's default generator is global to the process: the judge's threads (one per submission in a batch)
+# seed it and build models under this lock, so no thread's draws land between another's seed and build.
+TORCH_RNG = threading.RLock()
+
+
+@dataclass
+class LabReference:
+    corpus: Corpus
+    is_test: np.ndarray
+    n_inputs: int
+    snapshots: dict[str, np.ndarray]   # reading → (epochs + 1, N, D) float64
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None):
+    """torch's intra-op threads set to `threads` for the block (None: left as they are). A convolution's
+    sums are split by thread, so the CNN's training drifts apart over ten epochs when the student side
+    and the judge use different thread counts; the judge replays it with the student side's count."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def lab_reference(spec, data_path: Path, threads: int | None = None) -> LabReference:
+    """The notebook's own run, as its given cells make it (seed, split, features, model, training), with
+    the reference answers to q1 and q2 in place of the student's; trained with `threads` torch threads,
+    as the student side was (None: this process's default, which the student side then has too)."""
+    corpus = Corpus.load(data_path)
+    is_test = heldout_mask(corpus.labels, spec.test_fraction, spec.seed)
+    kind = KINDS[spec.kind]
+    x = kind.features(corpus, is_test, spec.max_features)
+    y = torch.from_numpy(corpus.label_ids)
+    with TORCH_RNG:
+        generator = seed_everything(spec.seed)
+        model = kind.build(x.shape[1], len(corpus.class_names), spec.hidden)
+    train_rows = torch.from_numpy(np.flatnonzero(~is_test))
+    out = {}
+
+    def run():
+        out["snaps"] = train_and_capture(model, x, y, train_rows, epochs=spec.epochs, lr=spec.lr,
+                                         batch_size=spec.batch_size, generator=generator)
+    with torch_threads(threads):
+        readings = readings_of(model, kind, run)
+    shape = (spec.epochs + 1, len(corpus), spec.dim)
+    snapshots = {k: v.reshape(shape) for k, v in readings.items()}
+    assert np.allclose(snapshots[kind.reads], out["snaps"], atol=1e-6), "readings disagree with the solution"
+    return LabReference(corpus, is_test, int(x.shape[1]), snapshots)
+
+
+_cache: dict[tuple, LabReference] = {}
+_cache_lock = threading.Lock()
+
+
+def cached_lab_reference(spec, data_path: Path, threads: int | None = None) -> LabReference:
+    """One computation per release, thread count and process: a batch grades every submission against
+    the same one."""
+    key = (repr(spec), str(Path(data_path).resolve()), threads)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = lab_reference(spec, Path(data_path), threads)
+        return _cache[key]

@@ -1,0 +1,265 @@
+"""Where student code runs when it is graded: contained, unprivileged, one writable folder.
+
+Modes (chosen by `choose_mode`, best first):
+  bwrap  bubblewrap: its own PID, network, IPC and UTS namespaces, so every process it starts dies
+         with it and nothing is reachable over the network; the filesystem it sees is the system's
+         programs and the Python installation read-only, a private /tmp, and the scratch folder as the
+         only writable place: no release, checks, other submissions or output folders. Started by
+         root, the process inside drops to an unprivileged uid before anything else runs.
+  user   namespaces refused (a root container such as Gradescope's): the run is done as the dedicated
+         non-root user SANDBOX_USER, the folders the grade depends on are closed to it (mode 700),
+         and every process of that user is killed before the judge looks at anything.
+  none   no containment at all; only when the TA asks for it (--no-sandbox), and the report says so.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import psutil
+from replab.errors import LabError
+
+SANDBOX_USER = "lab8student"
+# Started by root, bubblewrap runs student code as a uid of its own, fresh for every run: the process
+# limit counts per uid, so two runs at once never share it (nor any file they could both reach).
+SANDBOX_UIDS = range(200_000, 1_200_000)
+HERE = Path(__file__).resolve().parent
+DRIVER_FILES = ("driver.py", "kernel_probes.py")
+MODES = ("bwrap", "user", "none")
+
+
+class SandboxError(LabError, RuntimeError):
+    """No way to contain student code here; the message says what to install or pass."""
+
+
+def _python_roots() -> list[str]:
+    """Folders the interpreter and its packages live in (read-only inside the sandbox)."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    roots |= {p for k, p in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    roots = sorted(os.path.realpath(r) for r in roots if os.path.isdir(r))
+    return [r for r in roots if not any(r != o and r.startswith(o + os.sep) for o in roots)]
+
+
+def _system_binds() -> list[str]:
+    args = []
+    for top in ("/usr", "/etc"):
+        args += ["--ro-bind", top, top]
+    for link in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(link):
+            args += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link):
+            args += ["--ro-bind", link, link]
+    made = set()
+    for root in _python_roots():
+        if root.startswith(("/usr/", "/etc/")):
+            continue
+        # folders bubblewrap makes on the way are root-only unless given open permissions first
+        for parent in reversed(Path(root).parents[:-1]):
+            if str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--ro-bind", root, root]
+    return args
+
+
+INSIDE = "/work"       # where the scratch folder appears under bubblewrap (a top-level mount point:
+                        # folders bubblewrap makes on the way to a deeper one are closed to non-root)
+
+
+def bwrap_command(scratch: Path, inner: list[str], env: dict, uid: int | None = None) -> list[str]:
+    scratch = str(Path(scratch).resolve())
+    cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+           "--die-with-parent", "--new-session", "--clearenv", *_system_binds(),
+           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", scratch, INSIDE, "--chdir", INSIDE]
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    if os.geteuid() == 0:
+        # root's own namespaces need no user namespace; the student's process drops to `nobody`
+        # (no capabilities, no way back) before it runs anything
+        uid = uid or SANDBOX_UIDS[0]
+        return cmd + ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                      "--bounding-set=-all", "--no-new-privs", "--", *inner]
+    return cmd[:1] + ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"] + cmd[1:] + ["--", *inner]
+
+
+_probe_cache: dict[str, bool] = {}
+
+
+def bwrap_works() -> bool:
+    """Whether bubblewrap can make its namespaces here (Docker-style root containers refuse it)."""
+    if "bwrap" not in _probe_cache:
+        ok = False
+        if shutil.which("bwrap"):
+            tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+            cmd = bwrap_command(tmp, ["true"], {"PATH": "/usr/bin:/bin"})
+            try:
+                ok = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=20).returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                ok = False
+        _probe_cache["bwrap"] = ok
+    return _probe_cache["bwrap"]
+
+
+def sandbox_user():
+    try:
+        return pwd.getpwnam(SANDBOX_USER)
+    except KeyError:
+        return None
+
+
+def choose_mode(requested: str | None = None) -> str:
+    """`requested` ("auto", a mode, or $LAB8_SANDBOX when None): bwrap if it works here, else user
+    (as root, with the user set up). Raises SandboxError when nothing can contain student code."""
+    requested = requested or os.environ.get("LAB8_SANDBOX") or "auto"
+    if requested not in ("auto", *MODES):
+        raise SandboxError(f"sandbox {requested!r}: expected auto or one of {', '.join(MODES)}")
+    if requested == "none":
+        return "none"
+    if requested in ("auto", "bwrap") and bwrap_works():
+        return "bwrap"
+    if requested in ("auto", "user") and os.geteuid() == 0 and sandbox_user():
+        return "user"
+    raise SandboxError("no sandbox for student code here: install bubblewrap (apt-get install bubblewrap), "
+                       f"or run as root with the user {SANDBOX_USER} set up, or pass --no-sandbox to grade "
+                       "uncontained")
+
+
+def _user_processes(uid: int) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["uids"]):
+        try:
+            if proc.info["uids"] and proc.info["uids"].real == uid and proc.pid != os.getpid():
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def kill_user(uid: int) -> None:
+    """SIGKILL every process of uid, again and again until none is left (a dying one may fork)."""
+    for _ in range(50):
+        procs = _user_processes(uid)
+        if not procs:
+            return
+        for proc in procs:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(procs, timeout=2)
+
+
+def _kill_tree(popen) -> None:
+    try:
+        children = psutil.Process(popen.pid).children(recursive=True)
+    except psutil.Error:
+        children = []
+    try:
+        os.killpg(popen.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    for proc in children:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    popen.wait()
+
+
+def prepare_scratch(scratch: Path, mode: str, uid: int | None) -> None:
+    """Give the scratch folder to whoever runs inside; its parent stays closed to listing."""
+    os.chmod(scratch.parent, 0o711)
+    owner = {"bwrap": uid if os.geteuid() == 0 else None,
+             "user": sandbox_user().pw_uid if mode == "user" else None}.get(mode)
+    if owner is not None:
+        for folder, dirs, files in os.walk(scratch):
+            for name in [folder, *(os.path.join(folder, f) for f in dirs + files)]:
+                os.lchown(name, owner, owner)
+
+
+MAX_PROCESSES = 512       # a fork bomb stops here (counted per uid: the sandbox's own)
+MAX_FILE_BYTES = 4 << 30  # no single file larger than this
+
+
+def memory_limit(share: int = 1) -> int:
+    """Bytes of data one student side may map: 60 % of this machine's memory, split between the runs
+    that share it, so a notebook that allocates without end fails in its own cell, not the machine."""
+    return int(psutil.virtual_memory().total * 0.6 / max(1, share))
+
+
+def _limits(memory: int | None) -> list[str]:
+    """util-linux's prlimit in front of the command (a preexec_fn is unsafe with grading threads)."""
+    limits = ["prlimit", f"--nproc={MAX_PROCESSES}", f"--fsize={MAX_FILE_BYTES}"]
+    return limits + ([f"--data={memory}"] if memory else []) + ["--"]
+
+
+def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout: float, log_path: Path,
+                  stop=None, private=(), memory: int | None = None) -> tuple[str, int | None]:
+    """Run argv (a Python command line) contained, with cwd scratch; returns ("done", "timeout" or
+    "cancelled", its exit status when done).
+    `private`: folders closed to the sandbox user while it runs (user mode). argv is given the scratch
+    folder's path as the process inside sees it."""
+    inside = Path(INSIDE) if mode == "bwrap" else scratch
+    argv = [str(a).replace("{scratch}", str(inside)) for a in argv]
+    uid = secrets.choice(SANDBOX_UIDS) if mode == "bwrap" else None
+    base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(inside),
+                "USER": "student", "LOGNAME": "student",
+                "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+                "TMPDIR": "/tmp" if mode == "bwrap" else str(scratch / "_grading" / "tmp"),
+                "IPYTHONDIR": str(inside / "_grading" / "ipython"), "JUPYTER_PLATFORM_DIRS": "1", **env}
+    if mode != "bwrap":
+        (scratch / "_grading" / "tmp").mkdir(parents=True, exist_ok=True)
+    prepare_scratch(scratch, mode, uid)
+    user = sandbox_user() if mode == "user" else None
+    if mode == "bwrap":
+        cmd = bwrap_command(scratch, argv, base_env, uid)
+        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    elif mode == "user":
+        for folder in private:
+            os.chmod(folder, 0o700)
+        cmd = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
+               "--bounding-set=-all", "--no-new-privs", "--", *argv]
+        popen_env = base_env
+    else:
+        cmd, popen_env = argv, {**os.environ, **base_env}
+    deadline = time.monotonic() + timeout
+    with open(log_path, "ab") as log:
+        popen = subprocess.Popen(_limits(memory) + cmd if mode != "none" else cmd, cwd=scratch, env=popen_env,
+                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        state = "done"
+        try:
+            while popen.poll() is None:
+                if stop is not None and stop.is_set():
+                    state = "cancelled"
+                    break
+                if time.monotonic() >= deadline:
+                    state = "timeout"
+                    break
+                try:
+                    popen.wait(timeout=0.2)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            returncode = popen.poll() if state == "done" else None
+            _kill_tree(popen)   # under bwrap this ends its PID namespace, and so every process in it
+            if user is not None:
+                kill_user(user.pw_uid)
+    return state, returncode
+
+
+def driver_argv(scratch: Path) -> list[str]:
+    """The student-side command: the driver, copied into the scratch folder with the kernel probes."""
+    dest = scratch / "_grading" / "bin"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in DRIVER_FILES:
+        shutil.copyfile(HERE / name, dest / name)
+    return [sys.executable, "-I", "{scratch}/_grading/bin/driver.py", "{scratch}"]

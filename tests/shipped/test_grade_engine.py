@@ -1,0 +1,191 @@
+"""The grading engine's parts, each alone: staging, the sandbox, reading the student side's evidence,
+the score built from the config's question list, the infrastructure retry, and the TA outputs.
+Whole submissions, honest and hostile, are graded in test_students.py."""
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import psutil
+import pytest
+
+from autograder.shipped import sandbox
+from autograder.contract import GradingSpec
+from autograder.grading.curves import heldout_silhouettes, separation_curves
+from autograder.grading.batch import write_grades_csv
+from autograder.shipped.grade import InvalidSubmission, Release, grade_one, open_release, stage
+from autograder.shipped.judge.evidence import Evidence
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wiki(release, tmp_path_factory):
+    out, _ = release
+    return open_release(out / "wikipedia/autograder/lab8_wikipedia_autograder.zip", tmp_path_factory.mktemp("rel"))
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+# ------------------------------------------------------------------------------------- staging
+def test_stage_renames_the_notebook_and_lays_the_release_files_over_a_zip(wiki, tmp_path):
+    sub = tmp_path / "mine.zip"
+    nb = _notebook(tmp_path / "x.ipynb", "print(1)")
+    with zipfile.ZipFile(sub, "w") as z:
+        z.write(nb, "folder/My Lab.ipynb")
+        z.writestr("extra/notes.txt", "mine")
+        z.writestr("replab/corpus.py", "raise SystemExit('a replab of my own')")
+    staged = stage(sub, tmp_path / "scratch", wiki)
+    assert staged.name == "lab8_wikipedia.ipynb" and staged.is_file()
+    assert (tmp_path / "scratch/extra/notes.txt").read_text() == "mine"
+    assert "SystemExit" not in (tmp_path / "scratch/replab/corpus.py").read_text()  # the release's own replab
+    assert (tmp_path / "scratch" / wiki.spec.data).is_file() and (tmp_path / "scratch/tests/q1_hook.py").is_file()
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("broken.ipynb", b'{"cells": [ not json', "not a readable Jupyter notebook"),
+    ("two.zip", None, "holds 2 notebooks"),
+    ("notes.txt", b"hello", "expected a .ipynb notebook"),
+    ("bad.zip", b"PK not a zip", "not a valid zip file"),
+])
+def test_unusable_submissions_are_named_in_one_line(wiki, tmp_path, name, content, message):
+    sub = tmp_path / name
+    if content is None:
+        with zipfile.ZipFile(sub, "w") as z:
+            z.writestr("a.ipynb", "{}")
+            z.writestr("b.ipynb", "{}")
+    else:
+        sub.write_bytes(content)
+    with pytest.raises(InvalidSubmission, match=message) as e:
+        stage(sub, tmp_path / "scratch", wiki)
+    assert str(e.value).startswith(name) and "\n" not in str(e.value)
+
+
+# ------------------------------------------------------------------------------------- sandbox
+def test_bubblewrap_contains_the_student_side(tmp_path):
+    if not sandbox.bwrap_works():
+        pytest.skip("bubblewrap cannot make namespaces here")
+    scratch = tmp_path / "ws" / "scratch"
+    scratch.mkdir(parents=True)
+    probe = ("import os, socket, json\n"
+             "seen = {'uid': os.getuid(), 'pid': os.getpid(), 'root': sorted(os.listdir('/')),\n"
+             "        'repo': os.path.exists(%r), 'procs': len([p for p in os.listdir('/proc') if p.isdigit()])}\n"
+             "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); seen['net'] = True\n"
+             "except OSError:\n    seen['net'] = False\n"
+             "import subprocess; subprocess.Popen(['sleep', '963'], start_new_session=True)\n"
+             "open('seen.json', 'w').write(json.dumps(seen))\n") % str(ROOT)
+    state, _ = sandbox.run_contained("bwrap", scratch, [sys.executable, "-c", probe], {}, 60, tmp_path / "log")
+    seen = json.loads((scratch / "seen.json").read_text())
+    assert state == "done" and seen["uid"] != 0 and seen["pid"] < 10 and seen["procs"] < 10
+    assert not seen["net"] and not seen["repo"]
+    assert "work" in seen["root"] and "autograder" not in seen["root"] and "home" not in seen["root"]
+    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "963"]]
+
+
+def test_without_a_sandbox_grading_refuses_unless_asked(monkeypatch):
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
+    monkeypatch.setattr(sandbox, "sandbox_user", lambda: None)
+    monkeypatch.delenv("LAB8_SANDBOX", raising=False)
+    with pytest.raises(sandbox.SandboxError, match="--no-sandbox"):
+        sandbox.choose_mode()
+    assert sandbox.choose_mode("none") == "none"
+
+
+# ------------------------------------------------------------------------------------- evidence
+def test_evidence_is_plain_data_only(tmp_path):
+    out = tmp_path / "_grading" / "out"
+    out.mkdir(parents=True)
+    np.save(out / "good.npy", np.arange(6.0).reshape(2, 3))
+    np.save(out / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.save(out / "big.npy", np.zeros(1000))
+    (out / "secret.npy").symlink_to(out / "good.npy")
+    (out / "notes.json").write_text('{"defined": []}')
+    (out / "list.json").write_text("[1, 2]")
+    ev = Evidence(tmp_path)
+    assert ev.array("good", 100).shape == (2, 3)
+    assert ev.array("objects", 100) is None        # a pickle is never loaded
+    assert ev.array("big", 100) is None            # more than asked for
+    assert ev.array("secret", 100) is None         # a link is never followed
+    assert ev.array("absent", 100) is None
+    assert ev.json("notes") == {"defined": []} and ev.json("list") is None
+
+
+def test_evidence_refuses_a_linked_folder(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    np.save(tmp_path / "elsewhere" / "snapshots.npy", np.ones(3))
+    (tmp_path / "_grading").mkdir()
+    (tmp_path / "_grading" / "out").symlink_to(tmp_path / "elsewhere")
+    assert Evidence(tmp_path).array("snapshots", 10) is None
+
+
+# ------------------------------------------------------------------------------------- the score
+def test_the_score_follows_the_config_list_and_is_clamped(wiki, tmp_path):
+    """A question the judge has no checks for scores 0 with a course-side message; the total never
+    exceeds what the config's list allows, whatever the student side wrote."""
+    spec = GradingSpec(**{**wiki.spec.__dict__, "questions": {"q1_hook": 2, "q9_unknown": 5}})
+    release = Release(spec, wiki.student_files)
+    out = tmp_path / "out"
+    nb = _notebook(tmp_path / "blank.ipynb", "import os\nos.makedirs('_grading/out', exist_ok=True)\n"
+                   "open('_grading/out/status.json', 'w').write('{\"cells\": {}, \"score\": 99}')")
+    result = grade_one(nb, release, out, sandbox.choose_mode("auto"))
+    assert [t["name"] for t in result["tests"]] == ["q1_hook", "q9_unknown"]
+    assert result["score"] == 0 and all(0 <= t["score"] <= t["max_score"] for t in result["tests"])
+    assert "no checks are defined" in result["tests"][1]["output"]
+    assert json.loads((out / "results.json").read_text())["score"] == 0
+
+
+def test_a_status_file_claiming_infrastructure_trouble_is_not_believed(wiki, tmp_path):
+    nb = _notebook(tmp_path / "n.ipynb", "import json\n"
+                   "open('_grading/out/status.json', 'w').write(json.dumps({'infrastructure': 'yes'}))")
+    result = grade_one(nb, wiki, tmp_path / "out", sandbox.choose_mode("auto"))
+    assert result["outcome"] == "graded" and result["score"] == 0
+
+
+def test_a_student_side_that_never_started_is_retried_once(wiki, tmp_path, monkeypatch):
+    calls = []
+    real = sandbox.run_contained
+
+    def flaky(mode, scratch, *args, **kwargs):
+        calls.append(scratch)
+        if len(calls) == 1:
+            return "done", 75   # the driver's word: the kernel died before its first reply
+        return real(mode, scratch, *args, **kwargs)
+    monkeypatch.setattr(sandbox, "run_contained", flaky)
+    nb = _notebook(tmp_path / "n.ipynb", "x = 1")
+    result = grade_one(nb, wiki, tmp_path / "out", sandbox.choose_mode("auto"))
+    assert len(calls) == 2 and result["outcome"] == "graded"
+    assert "trying once more" in (tmp_path / "out" / "grading.log").read_text()
+
+
+def test_twice_no_start_is_an_infrastructure_outcome_not_a_student_zero(wiki, tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "run_contained", lambda *a, **k: ("done", 75))
+    result = grade_one(_notebook(tmp_path / "n.ipynb", "x = 1"), wiki, tmp_path / "out", "none")
+    assert result["outcome"] == "infrastructure" and "a TA will regrade" in result["tests"][0]["output"]
+
+
+def test_grades_csv_and_curves(release, tmp_path, cfg):
+    out, _ = release
+    csv_path = out / "wikipedia/solutions/mantis_embeddings.csv"
+    curve = heldout_silhouettes(csv_path, epochs=cfg.epochs + 1)
+    assert len(curve) == cfg.epochs + 1 and curve[-1] > curve[0] + 0.2
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / cfg.csv_name).write_bytes(csv_path.read_bytes())
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / cfg.csv_name).write_text("not,a,mantis,file\n")
+    results = [{"submission": s, "outcome": "graded", "score": 1.0,
+                "tests": [{"name": "q1_hook", "score": 1.0, "max_score": 2, "status": "failed", "output": ""}]}
+               for s in ("a", "b", "c")]
+    curves = separation_curves(results, tmp_path, cfg, cfg.variant("wikipedia"))
+    assert set(curves) == {"a"}
+    rows = (write_grades_csv(results, tmp_path / "grades.csv")).read_text().splitlines()
+    assert rows[0] == "submission,q1_hook,total,outcome" and rows[1] == "a,1.0,1.0,graded"

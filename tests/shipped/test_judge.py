@@ -1,0 +1,168 @@
+"""The judge's checks in-process, for both kinds: a student side simulated with the reference
+solution (every check passes), then with one classic slip at a time (exactly the check for it fails,
+with a message in the notebook's words, and no other question loses a point)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import solutions.capture as capture
+import solutions.export as export
+import solutions.models as models
+import solutions.separation as separation
+from autograder.contract import GradingSpec
+from autograder.shipped.judge.checks import Context, verdict
+from autograder.shipped.judge.evidence import Evidence
+from autograder.shipped.judge.probes import PROBES, make_probes
+from autograder.shipped.judge.reference import lab_reference
+from autograder.shipped.sandbox import kernel_probes
+from assignment.sources import load_corpus
+from solutions.kinds import KINDS
+
+
+@pytest.fixture(scope="module", params=["wikipedia", "cifar10"])
+def lab(request, cfg, fixtures_dir, tmp_path_factory):
+    variant = cfg.variant(request.param)
+    source = variant.source
+    if variant.kind == "image":   # a small image set keeps this in-process test quick
+        source = {**source, "n_images": 600}
+    corpus = load_corpus(variant.name, variant.kind, source, data_dir=fixtures_dir, cache_dir=None, seed=0, live=False)
+    path = tmp_path_factory.mktemp("data") / "data.npz"
+    corpus.save(path)
+    spec = GradingSpec.from_config(cfg, variant)
+    return spec, lab_reference(spec, path)
+
+
+def honest_namespace(spec, lab):
+    snaps = lab.snapshots[KINDS[spec.kind].reads].astype(np.float32)
+    return {"TextMLP": models.TextMLP, "ImageCNN": models.ImageCNN, "snapshot": capture.snapshot,
+            "train_and_capture": capture.train_and_capture, "export_mantis": export.export_mantis,
+            "separation_ratio": separation.separation_ratio, "snapshots": snaps,
+            "separation": separation.separation_by_epoch(snaps, lab.corpus.labels, lab.is_test)}
+
+
+def judge(tmp_path, spec, lab, ns, csv_snapshots=None):
+    """Run every probe on ns as the driver would (in-process here), write the CSV, judge."""
+    scratch = tmp_path / "scratch"
+    expected = make_probes(spec, lab, scratch / "_grading" / "in", seed=11)
+    out = scratch / "_grading" / "out"
+    out.mkdir(parents=True)
+    for probe in PROBES:
+        kernel_probes.run(ns, probe, str(scratch / "_grading" / "in"), str(out))
+    export.export_mantis(scratch / spec.csv_name, lab.corpus, lab.is_test,
+                         ns["snapshots"] if csv_snapshots is None else csv_snapshots)
+    ctx = Context(spec=spec, lab=lab, expected=expected, evidence=Evidence(scratch),
+                  status={"probes": {p: "ran" for p in PROBES}})
+    return {t["name"]: t for t in verdict(ctx)}
+
+
+def test_the_reference_solution_gets_full_marks(lab, tmp_path):
+    spec, lab = lab
+    tests = judge(tmp_path, spec, lab, honest_namespace(spec, lab))
+    assert {n: t["score"] for n, t in tests.items()} == spec.questions, {n: t["output"] for n, t in tests.items()}
+
+
+class WrongSideOfTheReLU(torch.nn.Module):
+    """The lab's model with the hook on the other side of the ReLU that follows the hooked layer."""
+
+    def __new__(cls, *args, kind):
+        model = KINDS[kind].model(*args)
+        layer = KINDS[kind].hooked_layer(model)
+        inner_forward = model.forward
+        right = KINDS[kind].reads
+
+        def forward(x):
+            seen = []
+            handle = layer.register_forward_hook(lambda m, i, o: seen.append(o))
+            out = inner_forward(x)
+            handle.remove()
+            if model.capture:
+                h = seen[-1]
+                model.embeddings = (torch.relu(h) if right == "pre" else h).detach().cpu().numpy()
+            return out
+        model.forward = forward
+        return model
+
+
+def test_a_hook_on_the_wrong_side_of_the_relu_costs_q1_only(lab, tmp_path):
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    kind = KINDS[spec.kind]
+    ns[kind.model.__name__] = lambda *a: WrongSideOfTheReLU(*a, kind=spec.kind)
+    wrong = "post" if kind.reads == "pre" else "pre"
+    ns["snapshots"] = lab.snapshots[wrong].astype(np.float32)  # what that hook gives over training
+    tests = judge(tmp_path, spec, lab, ns)
+    assert tests["q1_hook"]["score"] < spec.questions["q1_hook"]
+    side = "after" if wrong == "post" else "before"
+    assert f"{side} its ReLU" in tests["q1_hook"]["output"] and kind.layer in tests["q1_hook"]["output"]
+    assert [tests[q]["score"] for q in ("q2_capture", "q3_export", "q4_separation")] == \
+        [spec.questions[q] for q in ("q2_capture", "q3_export", "q4_separation")]
+
+
+def _slip(name):
+    def with_grad(model, x, batch_size=256):
+        model.eval()
+        model.capture = True
+        model(x)
+        model.capture = False
+        return model.embeddings
+
+    def all_rows(model, x, y, train_rows, **kw):
+        return capture.train_and_capture(model, x, y, torch.arange(len(x)), **kw)
+
+    def two_epochs(model, x, y, train_rows, epochs=10, **kw):
+        return capture.train_and_capture(model, x, y, train_rows, epochs=2 * epochs, **kw)[::2]
+
+    def upside_down(embeddings, labels):
+        return 1 / separation.separation_ratio(embeddings, labels)
+    return {"snapshot with autograd on": ("snapshot", with_grad), "training on every row": ("train_and_capture", all_rows),
+            "two epochs per snapshot": ("train_and_capture", two_epochs),
+            "ratio upside down": ("separation_ratio", upside_down)}[name]
+
+
+@pytest.mark.parametrize("slip, question, words", [
+    ("snapshot with autograd on", "q2_capture", "autograd on"),
+    ("training on every row", "q2_capture", "trains on every row"),
+    ("two epochs per snapshot", "q2_capture", "two epochs of training between snapshots"),
+    ("ratio upside down", "q4_separation", "upside down"),
+])
+def test_each_slip_fails_its_own_check(lab, tmp_path, slip, question, words):
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    name, fn = _slip(slip)
+    ns[name] = fn
+    tests = judge(tmp_path, spec, lab, ns)
+    assert tests[question]["score"] < spec.questions[question] and words in tests[question]["output"]
+    assert all(t["score"] == spec.questions[n] for n, t in tests.items() if n != question)
+
+
+@pytest.mark.parametrize("fake", ["interpolated", "last epoch plus noise", "another seed"])
+def test_snapshots_that_are_not_the_training_cannot_score(lab, tmp_path, fake):
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    real = ns["snapshots"]
+    rng = np.random.default_rng(0)
+    if fake == "interpolated":
+        t = np.linspace(0, 1, len(real))[:, None, None]
+        snaps = (real[0] + t * (real[-1] - real[0])).astype(np.float32)
+    elif fake == "last epoch plus noise":
+        snaps = real.copy()
+        snaps[1:] = real[-1] + rng.normal(0, 1e-3, real[1:].shape)
+    else:
+        snaps = real[:, rng.permutation(real.shape[1])]   # rows of someone else's run
+    ns["snapshots"] = snaps
+    tests = judge(tmp_path, spec, lab, ns)
+    assert tests["q2_capture"]["score"] < spec.questions["q2_capture"]
+    assert "snapshots[" in tests["q2_capture"]["output"]
+    assert tests["q3_export"]["score"] == spec.questions["q3_export"]   # its CSV holds its snapshots: q3 is fine
+
+
+def test_a_csv_that_does_not_hold_the_final_snapshots_costs_q3_only(lab, tmp_path):
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    shuffled = ns["snapshots"][:, ::-1].copy()
+    tests = judge(tmp_path, spec, lab, ns, csv_snapshots=shuffled)
+    assert tests["q3_export"]["score"] < spec.questions["q3_export"] and "does not hold" in tests["q3_export"]["output"]
+    assert all(t["score"] == spec.questions[n] for n, t in tests.items() if n != "q3_export")

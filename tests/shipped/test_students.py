@@ -1,0 +1,127 @@
+"""Students graded end to end, in both grading paths: `build.py grade` (local) and `build.py grade
+--gradescope` (the zip's own set-up and run_autograder, as root). Honest students of every variant,
+each in their own style written from the notebook's words alone (tests/shipped/students/honest.py), must get
+full marks; hostile and wrong work (tests/shipped/students/hostile.py) must get no more than it deserves."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from tests.shipped.students.honest import honest_notebooks, kind_of
+from tests.shipped.students.hostile import check_expectation, hostile_notebooks
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+VARIANTS = ("wikipedia", "bbc", "cifar10")
+PATHS = ("local", "gradescope")
+# The Gradescope path runs the same grade_one behind the zip's run_autograder: three honest styles of
+# every variant go through it, and the first case of every hostile class (CI keeps under 40 min).
+GRADESCOPE_STYLES = 3
+GRADESCOPE_PER_CLASS = 1
+
+
+def public_checks(executed: Path) -> dict[str, bool]:
+    """{question: passed} from the grader.check(...) outputs of a notebook the grader executed."""
+    nb = nbformat.read(str(executed), as_version=4)
+    found = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.strip().startswith("grader.check("):
+            text = " ".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
+            found[cell.source.split('"')[1]] = "passed" in text and "failed" not in text.lower()
+    return found
+
+
+def _grade(release, variant, notebooks, out, path, extra=()):
+    cmd = [sys.executable, "build.py", "grade", *map(str, notebooks), "--variant", variant, "--release", str(release),
+           "--out", str(out), "--jobs", "2", *extra] + (["--gradescope"] if path == "gradescope" else [])
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {Path(n).stem: json.loads((out / Path(n).stem / "results.json").read_text()) for n in notebooks}
+
+
+@pytest.fixture(scope="module")
+def honest(release, tmp_path_factory):
+    out, _ = release
+    graded = {}
+    for variant in VARIANTS:
+        folder = tmp_path_factory.mktemp(f"honest-{variant}")
+        student = nbformat.read(out / variant / "student" / f"lab8_{variant}.ipynb", as_version=4)
+        notebooks = []
+        for style, nb in honest_notebooks(student, kind_of(variant)).items():
+            notebooks.append(folder / f"{style}.ipynb")
+            nbformat.write(nb, notebooks[-1])
+        for path in PATHS:
+            chosen = notebooks if path == "local" else notebooks[:GRADESCOPE_STYLES]
+            graded[variant, path] = _grade(out, variant, chosen, folder / f"graded-{path}", path)
+        graded[variant, "public"] = {n.stem: public_checks(folder / "graded-local" / n.stem / "executed.ipynb")
+                                     for n in notebooks}
+    return graded
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("path", PATHS)
+def test_every_honest_style_gets_full_marks(honest, variant, path):
+    results = honest[variant, path]
+    assert len(results) >= (8 if path == "local" else GRADESCOPE_STYLES)
+    lost = {style: [t["output"] for t in r["tests"] if t["status"] != "passed"]
+            for style, r in results.items() if r["score"] != 10}
+    assert not lost
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_public_tests_pass_for_every_honest_style(honest, variant):
+    """What students see when they run grader.check: prints and style never fail it."""
+    public = honest[variant, "public"]
+    assert all(len(checks) == 4 for checks in public.values())
+    assert {style: checks for style, checks in public.items() if not all(checks.values())} == {}
+
+
+@pytest.fixture(scope="module")
+def hostile(release, tmp_path_factory):
+    out, _ = release
+    variant = "wikipedia"
+    folder = tmp_path_factory.mktemp("hostile")
+    solution = nbformat.read(out / variant / "solutions" / f"lab8_{variant}.ipynb", as_version=4)
+    blank = nbformat.read(out / variant / "student" / f"lab8_{variant}.ipynb", as_version=4)
+    cases = hostile_notebooks(solution, blank, kind_of(variant))
+    batches, per_class = {}, {}
+    for name, (nb, expectation) in cases.items():
+        path = folder / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        cls = expectation.get("class")
+        per_class[cls] = per_class.get(cls, 0) + 1
+        for where in PATHS:
+            if where == "local" or per_class[cls] <= GRADESCOPE_PER_CLASS:
+                batches.setdefault((where, expectation.get("batch", "main")), []).append(path)
+    graded = {}
+    for path in PATHS:
+        results = {}
+        for (where, batch), notebooks in batches.items():
+            if where != path:
+                continue
+            # endless loops: a short run, so each cell's limit (a third of it) comes soon
+            extra = ("--timeout", "90") if batch == "slow" else ()
+            results.update(_grade(out, variant, notebooks, folder / f"graded-{path}-{batch}", path, extra))
+        survivors = [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])]
+        graded[path] = (results, survivors)
+    return {name: expectation for name, (_, expectation) in cases.items()}, graded
+
+
+def test_the_hostile_corpus_covers_every_class(hostile):
+    expectations, _ = hostile
+    assert len(expectations) >= 30
+    assert {e.get("class") for e in expectations.values()} >= {1, 2, 3, 4, 5, 6}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_hostile_and_wrong_work_earn_no_more_than_deserved(hostile, path):
+    expectations, graded = hostile
+    results, survivors = graded[path]
+    assert {expectations[name].get("class") for name in results} >= {1, 2, 3, 4, 5, 6}  # every class, this path
+    wrong = {name: problems for name, expectation in expectations.items() if name in results
+             and (problems := check_expectation(expectation, results[name], survivors=survivors))}
+    assert not wrong
