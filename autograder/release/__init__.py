@@ -13,6 +13,7 @@ One variant's release is an ordered list of named steps (STEPS), each timed. The
               student notebook (0) with the zip, scans the student folder for leaks, and checks the
               solution's separation against the calibrated thresholds
     publish   last, and only when every step before it passed: copies from .work/ into dist/<variant>/
+              and writes the written-answers assignment's Gradescope outline beside it
 
 Work happens in <out>/.work/<variant>/. When a step fails, .work is kept and the message names files
 that exist there; it is removed only after a release in which every step of every variant passed.
@@ -161,6 +162,9 @@ def step_publish(b: Build) -> None:
     shutil.copytree(b.work / "solutions", b.dest / "solutions")
     (b.dest / "autograder").mkdir()
     shutil.copy(b.zip_path, b.dest / "autograder" / zip_name(b.variant.name))
+    # the written answers' Gradescope assignment: its outline matches every student's exported PDF
+    from worksheet.outline import write_gradescope_outline
+    write_gradescope_outline(b.dest / "written", b.bank, title=f"{b.cfg.title} — {b.variant.title}")
     b.record["files"] = {p.relative_to(b.out).as_posix(): sha256_file(p) for p in sorted(b.dest.rglob("*")) if p.is_file()}
 
 

@@ -1,0 +1,194 @@
+"""A TA's batch: many submissions graded with a release's autograder zip, on this machine.
+
+canonical_order     the submissions in one order every machine agrees on, with their result folder names
+shard               the I-th of N deterministic shares of them (a cluster's array job runs one share each)
+grade_submissions   each submission through grade_one (autograder/shipped/grade.py), in parallel
+grade_like_gradescope   each submission through the zip's own setup and run_autograder, as root, as
+                    Gradescope runs it (a trial of the zip before it is uploaded)
+write_grades_csv    one row per submission (with the written questions once they are scored)
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from tqdm import tqdm
+
+# The grading engine (torch, the judge) is imported where grading happens, not here: `build.py merge`
+# and the shard arithmetic use this module without paying seconds of imports for it.
+
+
+def unique_stems(submissions) -> list[str]:
+    stems, used = [], set()
+    for path in submissions:
+        stem, n = Path(path).stem, 2
+        candidate = stem
+        while candidate in used:
+            candidate, n = f"{stem}-{n}", n + 1
+        used.add(candidate)
+        stems.append(candidate)
+    return stems
+
+
+def canonical_order(submissions) -> list[tuple[Path, str]]:
+    """[(submission, result folder name)] sorted by file name, then path: the same list on every machine
+    given the same files in any order (a shell glob, a Slurm or Kubernetes job's arguments), so each shard
+    and a single run name every result folder alike."""
+    ordered = sorted((Path(s) for s in submissions), key=lambda p: (p.name, str(p)))
+    return list(zip(ordered, unique_stems(ordered)))
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """"I/N" with 1 <= I <= N → (I, N); anything else raises GradingError."""
+    try:
+        index, count = (int(part) for part in str(text).split("/"))
+    except ValueError:
+        index = count = 0
+    if not 1 <= index <= count:
+        from autograder.shipped.grade import GradingError
+        raise GradingError(f"--shard {text}: expected I/N with 1 <= I <= N, e.g. 2/8 (Slurm: "
+                           "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=1-N)")
+    return index, count
+
+
+def shard(ordered, index: int, count: int) -> list:
+    """The index-th (1-based) of count shares of the canonical order: every count-th submission from
+    position index - 1, so the shares differ in size by one at most and together hold each exactly once."""
+    return list(ordered)[index - 1::count]
+
+
+def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None, mode="auto", progress=True,
+                      stems=None):
+    """Grade every submission (.ipynb or .zip) with the release's autograder zip, contained.
+
+    Writes out_dir/<stem>/results.json (Gradescope format), grading.log, and the CSV and executed
+    notebook each left; returns the results as dicts (Gradescope keys plus submission, source,
+    outcome), in the order given. mode: "auto", "bwrap", "user" or "none" (see sandbox.py). stems: the
+    result folder names (default: the file names, made unique).
+    """
+    from autograder.shipped import sandbox
+    from autograder.shipped.grade import grade_one, open_release
+    from autograder.shipped.judge.reference import cached_lab_reference
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mode = sandbox.choose_mode(mode)
+    if mode == "user":
+        jobs = 1   # every process of the sandbox user is killed after a run: one run at a time
+    with tempfile.TemporaryDirectory(prefix="lab8-release-") as tmp:
+        os.chmod(tmp, 0o700)
+        release = open_release(autograder_zip, Path(tmp))
+        threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+        cached_lab_reference(release.spec, release.data, threads)  # once, before the runs share the cores
+        submissions = [Path(s) for s in submissions]
+        stems = list(stems) if stems is not None else unique_stems(submissions)
+        results = [None] * len(submissions)
+        stop = threading.Event()
+        private = (tmp, out_dir) if mode == "user" else ()
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(grade_one, sub, release, out_dir / stem, mode, timeout, stop, threads, private,
+                                   jobs): i
+                       for i, (sub, stem) in enumerate(zip(submissions, stems))}
+            try:
+                for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="nb",
+                                   disable=not progress):
+                    results[futures[future]] = future.result()
+            except BaseException:  # Ctrl-C: stop the running gradings (killing their processes)
+                stop.set()
+                for future in futures:
+                    future.cancel()
+                raise
+    return results
+
+
+def write_grades_csv(results, path, written_questions=(), written=None):
+    """One row per submission: its score on each question and the total. With written scores
+    ({submission: {question id: points}}), also one column per written question (blank: not scored yet)
+    and autograded + written = total."""
+    questions = []
+    for result in results:
+        for test in result["tests"]:
+            if test["name"] not in questions:
+                questions.append(test["name"])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ids = [q["id"] for q in written_questions] if written is not None else []
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["submission", *questions, *ids, *(["autograded", "written"] if ids else []), "total", "outcome"])
+        for result in results:
+            scores = {t["name"]: t["score"] for t in result["tests"]}
+            given = (written or {}).get(result["submission"], {})
+            extra = [given.get(q, "") for q in ids]
+            written_points = round(float(sum(given.values())), 4)
+            if ids:
+                extra += [result["score"], written_points]
+            total = round(result["score"] + (written_points if ids else 0.0), 4)
+            writer.writerow([result["submission"], *(scores.get(q, "") for q in questions), *extra,
+                             total, result["outcome"]])
+    return path
+
+
+def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path, timeout=None) -> dict:
+    root = tmp / stem / "autograder"
+    for sub_dir in ("source", "submission", "results"):
+        (root / sub_dir).mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(root / "source")
+    for name in ("run_autograder", "setup.sh"):
+        os.chmod(root / "source" / name, 0o755)
+    if sub.suffix.lower() == ".zip":   # Gradescope unpacks an uploaded zip into submission/
+        try:
+            with zipfile.ZipFile(sub) as zf:
+                zf.extractall(root / "submission")
+        except zipfile.BadZipFile:
+            pass
+    elif sub.is_file():
+        shutil.copyfile(sub, root / "submission" / sub.name)
+    env = {**os.environ, "LAB8_AUTOGRADER_ROOT": str(root), "LAB8_PYTHON": sys.executable,
+           "LAB8_TIMEOUT": str(timeout or "")}
+    subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dest = out_dir / stem
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(root / "results", dest)
+    shutil.rmtree(root.parent, ignore_errors=True)
+    data = json.loads((dest / "results.json").read_text())
+    outcome = data.get("extra_data", {}).get("outcome", "graded")
+    return {"submission": stem, "source": str(sub), "outcome": outcome, **data}
+
+
+def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int = 1, timeout=None,
+                          progress=True, stems=None) -> list[dict]:
+    """Each submission through the zip's own set-up and its real run_autograder, as root, in an
+    /autograder tree laid out for it (path-mapped); results like `build.py grade` writes them."""
+    from autograder.shipped import sandbox
+    from autograder.shipped.grade import GradingError
+    if os.geteuid() != 0:
+        raise GradingError("--gradescope runs the zip as Gradescope does, as root: run it as root")
+    try:
+        zipfile.ZipFile(zip_path).close()
+    except (zipfile.BadZipFile, OSError) as e:
+        raise GradingError(f"{zip_path}: not a usable autograder zip ({e})") from None
+    out_dir = Path(out_dir)
+    submissions = [Path(s) for s in submissions]
+    stems = list(stems) if stems is not None else unique_stems(submissions)
+    if os.environ.get("LAB8_SANDBOX") == "user" or not sandbox.bwrap_works():
+        jobs = 1   # the user fallback kills every process of its user after each run: one at a time
+    with tempfile.TemporaryDirectory(prefix="lab8-gradescope-") as tmp:
+        os.chmod(tmp, 0o755)
+        with zipfile.ZipFile(zip_path) as zf:   # setup.sh's last step (its package installs are this machine's)
+            zf.extractall(Path(tmp) / "setup")
+        subprocess.run([sys.executable, "-m", "autograder.shipped.gradescope", "setup"], cwd=Path(tmp) / "setup", check=True)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(_one_like_gradescope, Path(zip_path), sub, stem, Path(tmp), out_dir, timeout)
+                       for sub, stem in zip(submissions, stems)]
+            return [f.result() for f in tqdm(futures, desc="grading (gradescope)", unit="nb", disable=not progress)]

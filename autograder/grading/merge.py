@@ -1,0 +1,154 @@
+"""`python build.py merge DIR... --out DIR`: join the outputs of `build.py grade --shard I/N` runs (on
+one machine or as a cluster's array job) into one grades.csv, report.html and written.html.
+
+Every grading run writes shard.json beside its results: the autograder zip's sha256, the full list of
+submissions it was given, which of them this run graded, and the written questions it showed. The merge
+refuses runs of different releases or of different submission lists (their shares would not add up), and
+runs that graded the same submission twice; a missing shard is reported, and the rest still merged.
+Also: `python build.py merge graded --out graded --written-scores written_scores.csv` adds the written
+scores to one finished run without grading again.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from replab.errors import LabError
+
+SHARD_JSON = "shard.json"
+
+
+class MergeError(LabError, ValueError):
+    """Shard outputs that cannot be joined; the message names the folder and the problem."""
+
+
+def write_shard_record(out: Path, *, zip_path: Path, release_sha: str, variant: str, title: str, index: int,
+                       count: int, ordered, graded, questions, anonymous: bool) -> Path:
+    """out/shard.json: what the merge needs to join this run with the others (see the module's doc)."""
+    position = {stem: i for i, (_, stem) in enumerate(ordered)}
+    record = {
+        "release": {"zip": Path(zip_path).name, "sha256": release_sha},
+        "variant": variant, "title": title,
+        "shard": {"index": index, "count": count},
+        "all_submissions": [stem for _, stem in ordered],
+        "submissions": [{"submission": stem, "source": str(path), "position": position[stem]} for path, stem in graded],
+        "anonymous": anonymous,
+        "written_questions": list(questions),
+    }
+    path = Path(out) / SHARD_JSON
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def read_shard_record(folder: Path) -> dict:
+    path = Path(folder) / SHARD_JSON
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        for keys in (("release", "sha256"), ("shard", "count"), ("submissions",), ("all_submissions",),
+                     ("written_questions",), ("variant",)):
+            value = record
+            for key in keys:
+                value = value[key]   # KeyError / TypeError: the record is incomplete
+        return record
+    except FileNotFoundError:
+        raise MergeError(f"{folder}: no {SHARD_JSON}; not the output folder of `build.py grade`") from None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise MergeError(f"{path}: not a usable shard record ({type(e).__name__}: {e})") from None
+
+
+def load_results(folder: Path, entries) -> list[dict]:
+    """The results of a run's submissions as grade_submissions returns them, read back from results.json."""
+    results = []
+    for entry in entries:
+        path = Path(folder) / entry["submission"] / "results.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise MergeError(f"{path}: missing or unreadable ({type(e).__name__}); grade this shard again") from None
+        results.append({"submission": entry["submission"], "source": entry["source"],
+                        "outcome": data.get("extra_data", {}).get("outcome", "graded"), **data})
+    return results
+
+
+def check_compatible(folders, records) -> list[str]:
+    """Refuse runs that cannot be joined (MergeError); return warnings for what is merely missing."""
+    first, base = folders[0], records[0]
+    for folder, record in zip(folders[1:], records[1:]):
+        if record["release"]["sha256"] != base["release"]["sha256"]:
+            raise MergeError(f"{folder}: graded with another release than {first} (autograder zip sha256 "
+                             f"{record['release']['sha256'][:12]}… vs {base['release']['sha256'][:12]}…); "
+                             "merge only shards graded with the same zip")
+        if record["all_submissions"] != base["all_submissions"] or record["shard"]["count"] != base["shard"]["count"]:
+            raise MergeError(f"{folder}: split from another list of submissions than {first} "
+                             f"({len(record['all_submissions'])} files in {record['shard']['count']} shards vs "
+                             f"{len(base['all_submissions'])} in {base['shard']['count']}); give every shard the same files and N")
+        if record["written_questions"] != base["written_questions"]:
+            raise MergeError(f"{folder}: its written questions differ from those of {first} (the question bank "
+                             "changed between the runs); grade every shard with the same checkout")
+    seen = {}
+    for folder, record in zip(folders, records):
+        for entry in record["submissions"]:
+            if entry["submission"] in seen:
+                raise MergeError(f"{folder}: {entry['submission']} was graded in {seen[entry['submission']]} too; "
+                                 "pass each shard's folder once")
+            seen[entry["submission"]] = folder
+    missing = [s for s in base["all_submissions"] if s not in seen]
+    if not missing:
+        return []
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    have = sorted({r["shard"]["index"] for r in records if "index" in r["shard"]})
+    return [f"warning: {len(missing)} of {len(base['all_submissions'])} submissions are in no folder given "
+            f"(shards given: {', '.join(map(str, have)) or 'none'} of {base['shard']['count']}): {shown}"]
+
+
+def merge(folders, out: Path, written_scores=None, anonymous=False) -> dict:
+    """Join the shard folders into out (see the module's doc); returns what was written."""
+    from autograder.grading import publish
+    from autograder.grading.written import read_written_json
+    folders = [Path(f) for f in folders]
+    records = [read_shard_record(f) for f in folders]
+    warnings = check_compatible(folders, records)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    entries, results, written = [], [], []
+    questions = records[0]["written_questions"]
+    for folder, record in zip(folders, records):
+        same = folder.resolve() == out.resolve()
+        for entry, result in zip(record["submissions"], load_results(folder, record["submissions"])):
+            if not same:   # a submission's folder travels whole: results.json, log, CSV, executed notebook
+                shutil.rmtree(out / entry["submission"], ignore_errors=True)
+                shutil.copytree(folder / entry["submission"], out / entry["submission"])
+            entries.append(entry)
+            results.append(result)
+            written.append(read_written_json(out / entry["submission"], entry["submission"], questions))
+    order = sorted(range(len(entries)), key=lambda i: entries[i]["position"])
+    base = records[0]
+    merged = {**base, "shard": {"count": base["shard"]["count"], "merged_from": [str(f) for f in folders]},
+              "submissions": [entries[i] for i in order],
+              "anonymous": bool(anonymous or any(r.get("anonymous") for r in records))}
+    (out / SHARD_JSON).write_text(json.dumps(merged, indent=1, ensure_ascii=False), encoding="utf-8")
+    written_out = publish(out, [results[i] for i in order], [written[i] for i in order], merged,
+                          written_scores=written_scores)
+    return {**written_out, "warnings": warnings, "submissions": len(entries)}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="build.py merge", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folders", nargs="+", metavar="DIR", help="output folders of `build.py grade --shard I/N`")
+    p.add_argument("--out", required=True, help="the joined folder (may be one of the DIRs)")
+    p.add_argument("--written-scores", metavar="FILE", help="written_scores.csv (from written.html) to add")
+    p.add_argument("--anonymous", action="store_true", help="hide names in written.html (also if any shard did)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    done = merge(args.folders, Path(args.out), args.written_scores, args.anonymous)
+    for line in done["warnings"]:
+        print(line)
+    print(f"merged {done['submissions']} submissions from {len(args.folders)} folder(s): "
+          + " · ".join(str(p) for p in done["files"]))
+    return 0
