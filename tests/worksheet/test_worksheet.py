@@ -1,6 +1,5 @@
 """The question bank, the one-template worksheet / answer key, and their PDFs, worded per variant."""
 import dataclasses
-import importlib.util
 import re
 import subprocess
 import unicodedata
@@ -338,9 +337,7 @@ def test_release_step_builds_one_worded_pair_per_released_variant(tmp_path):
     in that snapshot (here cifar10's offline digits), with that variant's own run figures."""
     from assignment.config import load_config
     from replab.corpus import Corpus
-    spec = importlib.util.spec_from_file_location("lab8_build", ROOT / "build.py")
-    release = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(release)
+    from autograder import release
     out = tmp_path / "dist"
     Corpus(name="bbc", titles=["a", "b"], labels=["sport", "tech"], texts=["goal", "chip"]).save(
         out / "bbc/student/data/bbc.npz")
