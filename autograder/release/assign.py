@@ -27,7 +27,7 @@ ZIP_CODE = [(ROOT / "autograder" / "__init__.py", "autograder/__init__.py"),
             (ROOT / "autograder" / "contract.py", "autograder/contract.py"),
             (ROOT / "autograder" / "shipped", "autograder/shipped"),
             (ROOT / "solutions", "solutions"), (ROOT / "assignment" / "replab", "replab")]
-ZIP_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
+BYTECODE = shutil.ignore_patterns("__pycache__", "*.pyc")   # never copied: into the zip or to students
 
 
 class AssignError(LabError, RuntimeError):
@@ -71,7 +71,7 @@ def grading_requirements() -> str:
 def copy_replab(dest: Path) -> Path:
     """The student package, as students get it."""
     shutil.copytree(ROOT / "assignment" / "replab", dest,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                    ignore=BYTECODE)
     return dest
 
 
@@ -137,8 +137,8 @@ def build_autograder_zip(spec, student_dir: Path, zip_path: Path) -> Path:
             if source.is_file():
                 _write(zf, prefix, source.read_bytes())
             else:
-                _add_tree(zf, source, prefix, ZIP_SKIP)
+                _add_tree(zf, source, prefix, BYTECODE)
         for item in ("replab", "data", "tests"):
-            _add_tree(zf, student_dir / item, f"{STUDENT_FILES}/{item}", shutil.ignore_patterns("__pycache__", "*.pyc"))
+            _add_tree(zf, student_dir / item, f"{STUDENT_FILES}/{item}", BYTECODE)
     tmp.replace(zip_path)
     return zip_path
