@@ -1,10 +1,46 @@
-"""Shared test fixtures: the read-only corpora beside the repo and the assignment config."""
+"""Shared test fixtures (the read-only corpora beside the repo, the assignment config, one release) and the
+two tiers of the suite.
+
+    python -m pytest -q          the quick tier: every unit, the judge's checks in-process, pages rendered
+                                 from stored results, and one small release end to end (a few minutes)
+    python -m pytest -q --full   everything: also the tests marked `slow` (a full release of every variant,
+                                 notebooks executed, the honest and hostile corpora graded in both paths)
+                                 and the browser tests (files named test_*_browser.py: a real Chromium)
+
+A test is `slow` when it needs a full release or executes notebooks; its docstring says what it runs.
+"""
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--full", action="store_true",
+                     help="run the full tier too: slow end-to-end tests and real-browser tests (what CI runs)")
+
+
+def pytest_configure(config):
+    """One cache of the judge's replayed reference training for the whole run, shared by every grading
+    process the tests start (and fresh for each run, so no earlier run's replay is trusted)."""
+    import os
+    import tempfile
+    os.environ.setdefault("LAB8_REFERENCE_CACHE", tempfile.mkdtemp(prefix="lab8-replays-"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without --full, leave out what needs a full release, executes notebooks or drives a browser."""
+    for item in items:
+        if item.path.name.endswith("_browser.py"):
+            item.add_marker(pytest.mark.browser)
+    if config.getoption("--full"):
+        return
+    quick = [i for i in items if not (i.get_closest_marker("slow") or i.get_closest_marker("browser"))]
+    if len(quick) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in quick])
+        items[:] = quick
 
 
 @pytest.fixture(scope="session")
@@ -34,5 +70,19 @@ def release(tmp_path_factory, fixtures_dir):
     out = tmp_path_factory.mktemp("dist")
     proc = subprocess.run([sys.executable, "build.py", "--out", str(out), "--data-dir", str(fixtures_dir),
                            "--jobs", "3"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out, proc.stdout
+
+
+@pytest.fixture(scope="session")
+def small_release(tmp_path_factory):
+    """The smallest verified release (about 35 s): the wikipedia variant on its embedded offline corpus,
+    built once per run for the quick tier's end-to-end test and the grading engine's tests:
+    (out folder, build stdout)."""
+    import subprocess
+    import sys
+    out = tmp_path_factory.mktemp("dist-small")
+    proc = subprocess.run([sys.executable, "build.py", "--out", str(out), "--variant", "wikipedia", "--offline"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, proc.stdout

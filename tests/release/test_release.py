@@ -20,7 +20,9 @@ def _build(out, *args):
     return proc
 
 
+@pytest.mark.slow
 def test_release_is_verified_and_recorded(release, fixtures_dir):
+    """Slow: the session's full release of every variant (each solution and blank notebook executed and graded)."""
     out, stdout = release
     manifest = json.loads((out / "release.json").read_text())
     for name, variant in manifest["variants"].items():  # every variant: full marks, blank 0, no leak
@@ -40,7 +42,9 @@ def test_release_is_verified_and_recorded(release, fixtures_dir):
     assert "wikipedia" in stdout and "10/10" in stdout  # the summary table
 
 
+@pytest.mark.slow
 def test_student_folder_holds_only_what_students_need(release):
+    """Slow: reads the session's full release."""
     out, _ = release
     student = out / "wikipedia" / "student"
     files = {p.relative_to(student).as_posix() for p in student.rglob("*") if p.is_file()}
@@ -52,7 +56,9 @@ def test_student_folder_holds_only_what_students_need(release):
     assert text.count("...") >= 6  # the four questions' bodies are blanks
 
 
+@pytest.mark.slow
 def test_solution_outputs_and_autograder_zip(release, cfg):
+    """Slow: reads the session's full release."""
     out, _ = release
     sol = out / "wikipedia" / "solutions"
     for name in ("lab8_wikipedia.ipynb", "mantis_embeddings.csv", "epoch_grid.png", "metrics.png", "viewer.html"):
@@ -76,8 +82,9 @@ def test_solution_outputs_and_autograder_zip(release, cfg):
     assert f"torch=={torch.__version__.split('+')[0]}+cpu" in requirements
 
 
+@pytest.mark.slow
 def test_gradescope_fallback_lists_every_question_when_the_run_dies(release, tmp_path):
-    """run_autograder always leaves a results.json: when the Python run itself is killed (here: an
+    """Slow: uses the session's full release. run_autograder always leaves a results.json: when the Python run itself is killed (here: an
     interpreter that exits at once), its fallback scores every question 0 and says why."""
     out, _ = release
     root = tmp_path / "autograder"
@@ -95,12 +102,15 @@ def test_gradescope_fallback_lists_every_question_when_the_run_dies(release, tmp
                                                                  "q4_separation": 3}
 
 
-def test_offline_build_without_data_dir_uses_the_embedded_default(tmp_path):
-    proc = _build(tmp_path, "--offline")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    wiki = json.loads((tmp_path / "release.json").read_text())["variants"]["wikipedia"]
+def test_offline_build_without_data_dir_uses_the_embedded_default(small_release):
+    """The quick tier's one end-to-end path (the session's small release, about 35 s): one variant on its
+    embedded offline corpus, rendered, assigned, its solution executed and graded in the sandbox (full
+    marks), the untouched student notebook graded (0 on every question), leak-scanned, published."""
+    out, stdout = small_release
+    wiki = json.loads((out / "release.json").read_text())["variants"]["wikipedia"]
     assert wiki["data"]["source"].startswith("offline default") and wiki["solution"]["score"] == 10
-    assert "offline default" in proc.stdout
+    assert wiki["blank"]["score"] == 0 and not wiki["leaks"] and not wiki["problems"]
+    assert "offline default" in stdout
 
 
 def test_bad_arguments_fail_with_one_line(tmp_path):

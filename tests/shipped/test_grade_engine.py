@@ -21,12 +21,11 @@ from autograder.shipped.grade import InvalidSubmission, Release, grade_one, open
 from autograder.shipped.judge.evidence import Evidence
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def wiki(release, tmp_path_factory):
-    out, _ = release
+def wiki(small_release, tmp_path_factory):
+    out, _ = small_release
     return open_release(out / "wikipedia/autograder/lab8_wikipedia_autograder.zip", tmp_path_factory.mktemp("rel"))
 
 
@@ -173,7 +172,9 @@ def test_twice_no_start_is_an_infrastructure_outcome_not_a_student_zero(wiki, tm
     assert result["outcome"] == "infrastructure" and "a TA will regrade" in result["tests"][0]["output"]
 
 
+@pytest.mark.slow
 def test_grades_csv_and_curves(release, tmp_path, cfg):
+    """Slow: reads the solution CSV of the session's full release (the fixture articles)."""
     out, _ = release
     csv_path = out / "wikipedia/solutions/mantis_embeddings.csv"
     curve = heldout_silhouettes(csv_path, epochs=cfg.epochs + 1)

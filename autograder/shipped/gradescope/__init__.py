@@ -1,7 +1,8 @@
 """The Gradescope side of grading: what the zip's run_autograder and setup.sh call, and the local
 trial of a zip as Gradescope runs it lives with the TA's tools (autograder/grading/batch.py).
 
-    python -m autograder.shipped.gradescope setup       create the sandbox user, make the interpreter reachable
+    python -m autograder.shipped.gradescope setup       create the sandbox user, make the interpreter reachable,
+                                                        replay the reference training into the judge's cache
     python -m autograder.shipped.gradescope run         grade /autograder/submission into /autograder/results
     python -m autograder.shipped.gradescope fallback S  results.json with score 0 when `run` itself died (status S)
 """
@@ -34,6 +35,14 @@ def setup_user() -> None:
             mode = folder.stat().st_mode
             if not mode & 0o001:
                 os.chmod(folder, mode | 0o001)
+
+
+def warm_replay(source: Path) -> None:
+    """Replay the notebook's reference training once, while the image is built, into the judge's cache
+    (root's home, closed to the sandbox user): each submission's run then starts with it."""
+    from autograder.shipped.judge.reference import cached_lab_reference
+    spec = GradingSpec.read(source / GRADING_FILE)
+    cached_lab_reference(spec, Release(spec, source / STUDENT_FILES).data)
 
 
 def _submitted_notebook(folder: Path, spec: GradingSpec) -> Path | None:
@@ -71,6 +80,7 @@ def main(argv=None) -> int:
     command = argv[0] if argv else "run"
     if command == "setup":
         setup_user()
+        warm_replay(Path.cwd())   # setup.sh runs this from the unpacked zip
     elif command == "run":
         run(autograder_root())
     elif command == "fallback":
