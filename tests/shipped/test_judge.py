@@ -93,6 +93,7 @@ def test_a_hook_on_the_wrong_side_of_the_relu_costs_q1_only(lab, tmp_path):
     ns[kind.model.__name__] = lambda *a: WrongSideOfTheReLU(*a, kind=spec.kind)
     wrong = "post" if kind.reads == "pre" else "pre"
     ns["snapshots"] = lab.snapshots[wrong].astype(np.float32)  # what that hook gives over training
+    ns["separation"] = separation.separation_by_epoch(ns["snapshots"], lab.corpus.labels, lab.is_test)
     tests = judge(tmp_path, spec, lab, ns)
     assert tests["q1_hook"]["score"] < spec.questions["q1_hook"]
     side = "after" if wrong == "post" else "before"
@@ -101,13 +102,39 @@ def test_a_hook_on_the_wrong_side_of_the_relu_costs_q1_only(lab, tmp_path):
         [spec.questions[q] for q in ("q2_capture", "q3_export", "q4_separation")]
 
 
+class CopiesWithCaptureOff(torch.nn.Module):
+    """The lab's model whose forward stores the embeddings whether capture is on or off."""
+
+    def __new__(cls, *args, kind):
+        model = KINDS[kind].model(*args)
+        inner_forward = model.forward
+
+        def forward(x):
+            model.capture, was = True, model.capture
+            try:
+                return inner_forward(x)
+            finally:
+                model.capture = was
+        model.forward = forward
+        return model
+
+
 def _slip(name):
-    def with_grad(model, x, batch_size=256):
-        model.eval()
-        model.capture = True
-        model(x)
-        model.capture = False
-        return model.embeddings
+    def forgets_eval(model, x, y, train_rows, epochs=10, lr=0.002, batch_size=0, generator=None):
+        """train_and_capture whose snapshots never call model.eval(): after the first epoch they run in
+        the train mode train_one_epoch left (the probe model's batch norm then gives other values)."""
+        def snap():
+            model.capture = True
+            with torch.no_grad():
+                model(x)
+            model.capture = False
+            return model.embeddings
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        snaps = [snap()]
+        for _ in range(epochs):
+            capture.train_one_epoch(model, x[train_rows], y[train_rows], optimizer, batch_size, generator)
+            snaps.append(snap())
+        return np.stack(snaps)
 
     def all_rows(model, x, y, train_rows, **kw):
         return capture.train_and_capture(model, x, y, torch.arange(len(x)), **kw)
@@ -117,13 +144,13 @@ def _slip(name):
 
     def upside_down(embeddings, labels):
         return 1 / separation.separation_ratio(embeddings, labels)
-    return {"snapshot with autograd on": ("snapshot", with_grad), "training on every row": ("train_and_capture", all_rows),
+    return {"snapshot in train mode": ("train_and_capture", forgets_eval), "training on every row": ("train_and_capture", all_rows),
             "two epochs per snapshot": ("train_and_capture", two_epochs),
             "ratio upside down": ("separation_ratio", upside_down)}[name]
 
 
 @pytest.mark.parametrize("slip, question, words", [
-    ("snapshot with autograd on", "q2_capture", "autograd on"),
+    ("snapshot in train mode", "q2_capture", "eval mode"),
     ("training on every row", "q2_capture", "trains on every row"),
     ("two epochs per snapshot", "q2_capture", "two epochs of training between snapshots"),
     ("ratio upside down", "q4_separation", "upside down"),
@@ -166,3 +193,63 @@ def test_a_csv_that_does_not_hold_the_final_snapshots_costs_q3_only(lab, tmp_pat
     tests = judge(tmp_path, spec, lab, ns, csv_snapshots=shuffled)
     assert tests["q3_export"]["score"] < spec.questions["q3_export"] and "does not hold" in tests["q3_export"]["output"]
     assert all(t["score"] == spec.questions[n] for n, t in tests.items() if n != "q3_export")
+
+
+def test_capture_off_that_stores_anyway_costs_q1_only(lab, tmp_path):
+    """Judged from the array the probe reads back after a capture-off pass, not from a report."""
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    kind = KINDS[spec.kind]
+    ns[kind.model.__name__] = lambda *a: CopiesWithCaptureOff(*a, kind=spec.kind)
+    tests = judge(tmp_path, spec, lab, ns)
+    assert tests["q1_hook"]["score"] < spec.questions["q1_hook"] and "capture off" in tests["q1_hook"]["output"]
+    assert all(t["score"] == spec.questions[n] for n, t in tests.items() if n != "q1_hook")
+
+
+@pytest.mark.parametrize("rows", ["training rows", "every row"])
+def test_separation_measured_on_other_rows_costs_q4_only(lab, tmp_path, rows):
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    chosen = ~lab.is_test if rows == "training rows" else np.ones_like(lab.is_test)
+    ns["separation"] = separation.separation_by_epoch(ns["snapshots"], lab.corpus.labels, chosen)
+    tests = judge(tmp_path, spec, lab, ns)
+    assert tests["q4_separation"]["score"] < spec.questions["q4_separation"]
+    assert "other items than the held-out" in tests["q4_separation"]["output"]
+    assert all(t["score"] == spec.questions[n] for n, t in tests.items() if n != "q4_separation")
+
+
+def test_what_changes_no_value_is_stated_but_not_scored(lab, tmp_path):
+    """Autograd on during a snapshot, and embeddings kept attached to autograd, change no value the judge
+    can recompute: the notebook states both and the public tests check them, but no score depends on what
+    the student's process would say about itself."""
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    kind = KINDS[spec.kind]
+
+    def with_grad(model, x, batch_size=256):
+        model.eval()
+        model.capture = True
+        model(x)
+        model.capture = False
+        e = model.embeddings
+        return e.detach() if isinstance(e, torch.Tensor) else e
+
+    class Attached(torch.nn.Module):
+        def __new__(cls, *args):
+            model = kind.model(*args)
+            layer = kind.hooked_layer(model)
+            inner = model.forward
+
+            def forward(x):
+                seen = []
+                handle = layer.register_forward_hook(lambda m, i, o: seen.append(o))
+                out = inner(x)
+                handle.remove()
+                if model.capture:
+                    model.embeddings = seen[-1] if kind.reads == "pre" else torch.relu(seen[-1])
+                return out
+            model.forward = forward
+            return model
+    ns["snapshot"], ns[kind.model.__name__] = with_grad, Attached
+    tests = judge(tmp_path, spec, lab, ns)
+    assert {n: t["score"] for n, t in tests.items()} == spec.questions, {n: t["output"] for n, t in tests.items()}

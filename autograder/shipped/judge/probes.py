@@ -34,6 +34,7 @@ EXPORT_ROWS = 9
 class Expected:
     seed: int
     hook: list = field(default_factory=list)            # per pass: {reading: (B, D) array}
+    hook_sentinel: np.ndarray | None = None             # put in self.embeddings before the capture-off pass
     snapshot: np.ndarray | None = None                  # (n, d) eval-mode body output, rows in order
     train: dict = field(default_factory=dict)           # "right" and the classic slips → (epochs+1, n, d)
     export: dict = field(default_factory=dict)          # titles, labels, splits, snippets, snapshots
@@ -79,6 +80,8 @@ def _make_probes(spec, lab: LabReference, in_dir: Path, seed: int) -> Expected:
                 model(x)
         expected.hook.append(readings_of(model, kind, run))
     _save(in_dir, "hook_x_off", kind.probe_input(gen, 3, lab.n_inputs).numpy())
+    expected.hook_sentinel = rng.normal(size=(HOOK_BATCHES[-1]["size"], spec.dim)).astype(np.float32)
+    _save(in_dir, "hook_sentinel", expected.hook_sentinel)
 
     # q2: our own hooked model, so a slip in q1 is not charged again here
     p = {"n_inputs": 12, "dim": int(5 + rng.integers(0, 4)), "n_classes": 3}
@@ -94,8 +97,9 @@ def _make_probes(spec, lab: LabReference, in_dir: Path, seed: int) -> Expected:
         return m
     x = torch.randn(700, p["n_inputs"], generator=gen)
     _save(in_dir, "snap_x", x.numpy())
+    model.eval()   # the batch norm's running statistics: a snapshot in train mode gives other values
     with torch.no_grad():
-        expected.snapshot = model.body(x).to(torch.float64).numpy()
+        expected.snapshot = model.norm(model.body(x)).to(torch.float64).numpy()
 
     n = 300
     y = torch.randint(0, p["n_classes"], (n,), generator=gen)

@@ -13,26 +13,23 @@ from torch import nn
 
 
 class ProbeModel(nn.Module):
-    """The judge's own small hooked model for q2 (so q2 is judged apart from the student's q1): it keeps
-    the capture contract of the lab's models and notes, for each capture pass, whether autograd was on
-    and whether the model was in train mode (a snapshot pass runs in eval mode; a training step that
-    finds capture still on, in train mode, is no snapshot)."""
+    """The judge's own small hooked model for q2 (so q2 is judged apart from the student's q1), with the
+    capture contract of the lab's models. Its hooked layer ends in a batch norm, so what it computes
+    differs between eval mode (the running statistics) and train mode (each batch's own): a snapshot
+    taken in train mode shows in the values themselves, which the judge compares with its own."""
 
     def __init__(self, n_inputs, dim, n_classes):
         super().__init__()
         self.body = nn.Linear(n_inputs, dim)
+        self.norm = nn.BatchNorm1d(dim)
         self.head = nn.Linear(dim, n_classes)
         self.capture, self.embeddings = False, None
-        self.capture_passes = []   # [autograd on, train mode] of each capture pass
 
     def forward(self, x):
-        h = self.body(x)
+        h = self.norm(self.body(x))
         if self.capture:
-            # read off the tensor itself, not torch.is_grad_enabled(), which a notebook can replace
-            self.capture_passes.append([bool(h.requires_grad), self.training])
             self.embeddings = h.detach().cpu().numpy()
         return self.head(torch.relu(h))
-
 
 
 def run(ns, probe, in_dir, out_dir):
@@ -125,8 +122,8 @@ def run(ns, probe, in_dir, out_dir):
         spec = json.load(f)
     # What this probe writes is removed first, so nothing written earlier can pass for its output.
     for name in os.listdir(out_dir):
-        if name.split(".")[0] == probe or (probe == "hook" and name.startswith("hook_emb")) or \
-                (probe == "harvest" and name in ("snapshots.npy", "separation.npy")):
+        if name.split(".")[0] == probe or (probe == "hook" and name.startswith(("hook_emb", "hook_off"))) or \
+                (probe == "harvest" and name in ("snapshots.npy", "final_separation.npy")):
             os.remove(os.path.join(out_dir, name))
 
     def probe_model():
@@ -149,11 +146,12 @@ def run(ns, probe, in_dir, out_dir):
     try:
         if probe == "harvest":
             report = {"defined": sorted(n for n in spec["names"] if callable(ns.get(n)))}
-            for name in ("snapshots", "separation"):
+            # saved as snapshots.npy and final_separation.npy (separation.npy is the separation probe's)
+            for name, file in (("snapshots", "snapshots.npy"), ("separation", "final_separation.npy")):
                 value = ns.get(name)
                 try:
                     array = to_array(value)
-                    np.save(os.path.join(out_dir, name + ".npy"), array)
+                    np.save(os.path.join(out_dir, file), array)
                     if name == "snapshots":
                         report["snapshots_structure"] = structure(value)
                 except Exception as e:
@@ -188,23 +186,24 @@ def run(ns, probe, in_dir, out_dir):
                 except Exception as e:
                     row["error"] = error_name(e)
                 emb = model.embeddings
-                row.update(type=type(emb).__name__, requires_grad=bool(getattr(emb, "requires_grad", False)))
                 if "error" not in row:
                     try:
                         np.save(os.path.join(out_dir, f"hook_emb{k}.npy"), to_array(emb))
                     except Exception as e:
                         row["problem"] = "not stored" if emb is None else error_name(e)
                 report["passes"].append(row)
-            before = model.embeddings
+            # Capture off: the judge's own array is put in self.embeddings first; what is there after a
+            # pass with capture off goes back as data — that array untouched, or None written as an empty
+            # array (so a missing file is no answer at all).
+            model.embeddings = load("hook_sentinel")
             model.capture = False
             model.train()
             try:
                 model(torch.from_numpy(load("hook_x_off")))
                 after = model.embeddings
-                report["off"] = ("untouched" if after is before else "none" if after is None
-                                 else "stored " + "x".join(map(str, getattr(after, "shape", ()))))
+                np.save(os.path.join(out_dir, "hook_off.npy"), np.empty(0) if after is None else to_array(after))
             except Exception as e:
-                report["off"] = "error " + error_name(e)
+                report["off_error"] = error_name(e)
             save_json(probe, report)
 
         elif probe == "snapshot":
@@ -215,7 +214,7 @@ def run(ns, probe, in_dir, out_dir):
             model.eval()   # "eval() inside or just before snapshot" are both fine
             out = call(fn, model, torch.from_numpy(load("snap_x")))
             np.save(os.path.join(out_dir, "snapshot.npy"), returned(out))
-            save_json(probe, {"capture_passes": model.capture_passes})
+            save_json(probe, {})
 
         elif probe == "train":
             fn = need("train_and_capture")
@@ -227,7 +226,7 @@ def run(ns, probe, in_dir, out_dir):
                        torch.from_numpy(load("train_rows")), epochs=t["epochs"], lr=t["lr"],
                        batch_size=t["batch_size"], generator=torch.Generator().manual_seed(t["generator_seed"]))
             np.save(os.path.join(out_dir, "train.npy"), returned(out))
-            save_json(probe, {"capture_passes": model.capture_passes})
+            save_json(probe, {})
 
         elif probe == "export":
             fn = need("export_mantis")
