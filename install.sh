@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 if command -v apt-get >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    texlive-latex-base texlive-latex-recommended texlive-pictures latexmk poppler-utils bubblewrap util-linux chromium chromium-driver >/dev/null
+    texlive-latex-base texlive-latex-recommended texlive-pictures latexmk poppler-utils bubblewrap util-linux libseccomp2 chromium chromium-driver >/dev/null
 fi
 python -m pip install -q -r requirements.txt
 python -m pip install -q --no-deps -e .   # the project itself: replab, autograder, … importable from anywhere

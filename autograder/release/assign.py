@@ -65,7 +65,14 @@ def grading_requirements() -> str:
         f"nbclient=={nbclient.__version__}",
         "otter-grader[grading]==7.0.0",   # students' notebooks import otter for grader.check
         f"fpdf2=={fpdf.__version__}",     # the notebook's last cell writes the written-answers PDF
+        *containment_requirements(),
     ]) + "\n"
+
+
+def containment_requirements() -> list[str]:
+    """The layers the student side puts on itself where namespaces are refused (sandbox/contain.py)."""
+    from importlib.metadata import version
+    return [f"pyseccomp=={version('pyseccomp')}", f"landlock=={version('landlock')}"]
 
 
 def copy_replab(dest: Path) -> Path:

@@ -36,6 +36,9 @@ from replab.errors import LabError
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 NO_KERNEL = 75   # driver.py's exit status when the kernel never started
+REFUSED = 76     # contain.py's: a containment layer could not be applied (before any student code)
+# A submitted zip is unpacked only within these bounds (a small zip can hold gigabytes: a zip bomb).
+ZIP_LIMITS = {"bytes": 100 * 2**20, "entries": 2000, "unpacked": 500 * 2**20, "ratio": 200}
 MAX_KEPT_BYTES = 200 * 2**20  # a kept file (the student's CSV) larger than this is left behind
 
 
@@ -88,6 +91,37 @@ def _read_notebook(path: Path, shown: str):
         raise InvalidSubmission(f"{shown}: not a readable Jupyter notebook ({reason})") from None
 
 
+def checked_zip_members(zf: zipfile.ZipFile, shown: str, size: int) -> list[str]:
+    """The members of a submitted zip worth unpacking, after the whole zip is checked against ZIP_LIMITS
+    from its directory alone (nothing is unpacked before): its size, entry count, unpacked size and
+    compression ratio, and no link, absolute path or `..` anywhere. Raises InvalidSubmission (one line)."""
+    import stat as stat_mod
+    infos = zf.infolist()
+    unpacked = sum(i.file_size for i in infos)
+    problem = None
+    if size > ZIP_LIMITS["bytes"]:
+        problem = f"is {size / 2**20:.0f} MB; at most {ZIP_LIMITS['bytes'] // 2**20} MB is accepted"
+    elif len(infos) > ZIP_LIMITS["entries"]:
+        problem = f"holds {len(infos)} files; at most {ZIP_LIMITS['entries']} are accepted"
+    elif unpacked > ZIP_LIMITS["unpacked"]:
+        problem = f"would unpack to {unpacked / 2**20:.0f} MB; at most {ZIP_LIMITS['unpacked'] // 2**20} MB is accepted"
+    elif any(i.file_size > ZIP_LIMITS["ratio"] * max(i.compress_size, 1) and i.file_size > 2**20 for i in infos):
+        problem = f"holds a file compressed more than {ZIP_LIMITS['ratio']} to 1 (a zip bomb?)"
+    else:
+        for info in infos:
+            name = info.filename
+            if stat_mod.S_ISLNK(info.external_attr >> 16):
+                problem = "holds a symbolic link; submit plain files only"
+            elif name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts or ":" in name.split("/")[0]:
+                problem = "holds a file whose path leaves the zip's folder"
+            if problem:
+                break
+    if problem:
+        raise InvalidSubmission(f"{shown}: the zip {problem}")
+    return [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n
+            and ".ipynb_checkpoints" not in n and not n.startswith("_grading")]
+
+
 def stage(submission: Path, scratch: Path, release: Release) -> Path:
     """Copy the notebook (and a zip's other files) into scratch under the release's notebook name,
     then the student files over them: a submission cannot bring its own replab or data."""
@@ -99,9 +133,7 @@ def stage(submission: Path, scratch: Path, release: Release) -> Path:
     if suffix == ".zip":
         try:
             with zipfile.ZipFile(submission) as zf:
-                members = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n
-                           and ".ipynb_checkpoints" not in n and not n.startswith(("/", "_grading"))
-                           and ".." not in Path(n).parts]
+                members = checked_zip_members(zf, submission.name, submission.stat().st_size)
                 notebooks = [n for n in members if n.lower().endswith(".ipynb")]
                 if len(notebooks) != 1:
                     raise InvalidSubmission(f"{submission.name}: the zip holds {len(notebooks)} notebooks; "
@@ -200,6 +232,15 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                 if state == "cancelled":
                     outcome, tests = "cancelled", _zero_tests(spec, "Grading was cancelled before it finished.")
                     break
+                if state == "done" and returncode == REFUSED:
+                    if attempt == 0:
+                        with open(log_path, "a") as log:
+                            log.write("\n[grader] a containment layer could not be applied; trying once more\n")
+                        continue
+                    outcome = "infrastructure"
+                    tests = _zero_tests(spec, "The grader could not contain this notebook's run on this machine "
+                                              "(see grading.log). Not the notebook's fault: a TA will regrade it.")
+                    break
                 if state == "done" and (returncode == NO_KERNEL or (status is None and returncode == 1)):
                     # the kernel never started (twice), or the driver failed before any student code ran:
                     # not the student's doing. One more time from scratch, then a TA looks. (Only the
@@ -241,7 +282,8 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
         "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"outcome": outcome, "sandbox": mode, "probe_seed": seed},
+        "extra_data": {"outcome": outcome, "sandbox": mode, "probe_seed": seed,
+                       "containment": sandbox.describe(mode, sandbox.layers() if mode != "none" else [])},
     }
     (result_dir / "results.json").write_text(json.dumps(results, indent=2))
     return {"submission": result_dir.name, "source": str(submission), "outcome": outcome, **results}

@@ -71,24 +71,88 @@ def test_unusable_submissions_are_named_in_one_line(wiki, tmp_path, name, conten
 
 
 # ------------------------------------------------------------------------------------- sandbox
+PROBE = """\
+import os, socket, json, subprocess
+seen = {'uid': os.getuid(), 'pid': os.getpid(), 'procs': len([p for p in os.listdir('/proc') if p.isdigit()])}
+try:
+    seen['root'] = sorted(os.listdir('/'))
+except OSError as e:
+    seen['root'] = type(e).__name__
+for name, path in (('repo', %(repo)r), ('secret', %(secret)r)):
+    try:
+        open(path).read(1); seen[name] = 'read'
+    except OSError as e:
+        seen[name] = type(e).__name__
+for name, family in (('net', socket.AF_INET), ('net6', socket.AF_INET6)):
+    try:
+        socket.socket(family, socket.SOCK_STREAM).connect(('127.0.0.1', 9) if family == socket.AF_INET else ('::1', 9))
+        seen[name] = 'connected'
+    except OSError as e:
+        seen[name] = e.errno
+try:
+    with open('/tmp/lab8-scratch.txt', 'w') as f:
+        f.write('mine')
+    seen['tmp'] = open('/tmp/lab8-scratch.txt').read()
+except OSError as e:
+    seen['tmp'] = str(e)
+subprocess.Popen(['sleep', '963'], start_new_session=True)
+open('seen.json', 'w').write(json.dumps(seen))
+"""
+
+
+def _probe(tmp_path, mode, private=()):
+    import errno
+    import tempfile
+    top = Path(tempfile.mkdtemp(prefix="lab8-test-"))   # as grade_one's workspace: reachable, not listable
+    os.chmod(top, 0o711)
+    # world-readable, like a release left on a shared disk (outside /tmp: in user mode /tmp is the machine's
+    # own, shared and writable, so only what is kept out of it is out of reach)
+    secret = Path(tempfile.mkdtemp(prefix="lab8-test-", dir="/var/tmp")) / "answers.txt"
+    secret.write_text("42")
+    os.chmod(secret.parent, 0o755)
+    os.chmod(secret, 0o644)
+    scratch = top / "ws" / "scratch"
+    scratch.mkdir(parents=True)
+    code = PROBE % {"repo": str(ROOT / "README.md"), "secret": str(secret)}
+    state, _ = sandbox.run_contained(mode, scratch, [sys.executable, "-c", code], {}, 60, tmp_path / "log",
+                                     private=private)
+    assert state == "done", (tmp_path / "log").read_text()[-2000:]
+    try:
+        seen = json.loads((scratch / "seen.json").read_text())
+    finally:
+        import shutil
+        shutil.rmtree(top, ignore_errors=True)
+        shutil.rmtree(secret.parent, ignore_errors=True)
+    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "963"]]
+    assert seen["uid"] != 0 and seen["tmp"] == "mine", seen            # a private /tmp it may write
+    assert seen["net"] != "connected" and seen["net6"] != "connected", seen
+    if "seccomp" in sandbox.layers():
+        assert seen["net"] == errno.EACCES, seen                        # refused before any packet
+    if "landlock" in sandbox.layers() or mode == "bwrap":
+        assert seen["repo"] != "read" and seen["secret"] != "read", seen
+    return seen
+
+
 def test_bubblewrap_contains_the_student_side(tmp_path):
     if not sandbox.bwrap_works():
         pytest.skip("bubblewrap cannot make namespaces here")
-    scratch = tmp_path / "ws" / "scratch"
-    scratch.mkdir(parents=True)
-    probe = ("import os, socket, json\n"
-             "seen = {'uid': os.getuid(), 'pid': os.getpid(), 'root': sorted(os.listdir('/')),\n"
-             "        'repo': os.path.exists(%r), 'procs': len([p for p in os.listdir('/proc') if p.isdigit()])}\n"
-             "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); seen['net'] = True\n"
-             "except OSError:\n    seen['net'] = False\n"
-             "import subprocess; subprocess.Popen(['sleep', '963'], start_new_session=True)\n"
-             "open('seen.json', 'w').write(json.dumps(seen))\n") % str(ROOT)
-    state, _ = sandbox.run_contained("bwrap", scratch, [sys.executable, "-c", probe], {}, 60, tmp_path / "log")
-    seen = json.loads((scratch / "seen.json").read_text())
-    assert state == "done" and seen["uid"] != 0 and seen["pid"] < 10 and seen["procs"] < 10
-    assert not seen["net"] and not seen["repo"]
+    seen = _probe(tmp_path, "bwrap")
+    assert seen["pid"] < 10 and seen["procs"] < 10
     assert "work" in seen["root"] and "autograder" not in seen["root"] and "home" not in seen["root"]
-    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "963"]]
+
+
+def test_the_sandbox_user_is_contained_without_namespaces(tmp_path):
+    """What a root container such as Gradescope's allows: a user of its own, and the layers an
+    unprivileged process puts on itself (seccomp: no IP sockets; Landlock: the files it may touch)."""
+    if os.geteuid() != 0:
+        pytest.skip("the sandbox user is run by root")
+    from autograder.shipped.gradescope import setup_user
+    setup_user()
+    assert {"seccomp", "landlock"} <= set(sandbox.layers()), "this machine offers both layers (kernel 6.x)"
+    seen = _probe(tmp_path, "user")
+    assert seen["uid"] == sandbox.sandbox_user().pw_uid
+    assert not os.path.exists("/tmp/lab8-scratch.txt")   # what it left in /tmp went with its run
+    assert "Landlock" in sandbox.describe("user", sandbox.layers())
 
 
 def test_without_a_sandbox_grading_refuses_unless_asked(monkeypatch):

@@ -3,7 +3,7 @@
 set -euo pipefail
 apt-get update
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-  python3 python3-venv python3-pip bubblewrap util-linux
+  python3 python3-venv python3-pip bubblewrap util-linux libseccomp2
 # A venv outside /root, so the unprivileged user that runs student code can use the interpreter.
 python3 -m venv /opt/lab8-venv
 /opt/lab8-venv/bin/pip install --no-cache-dir -r /autograder/source/requirements.txt

@@ -10,6 +10,11 @@ Modes (chosen by `choose_mode`, best first):
          non-root user SANDBOX_USER, the folders the grade depends on are closed to it (mode 700),
          and every process of that user is killed before the judge looks at anything.
   none   no containment at all; only when the TA asks for it (--no-sandbox), and the report says so.
+
+In bwrap and user mode, the first program inside (contain.py) adds the layers an unprivileged process can
+put on itself, where this machine offers them (`layers()`): seccomp (no IP sockets: the network is closed
+without a network namespace) and Landlock (read only the system and Python, write only the scratch folder
+and /tmp). What was active is returned with the run and recorded in results.json.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ SANDBOX_USER = "lab8student"
 # limit counts per uid, so two runs at once never share it (nor any file they could both reach).
 SANDBOX_UIDS = range(200_000, 1_200_000)
 HERE = Path(__file__).resolve().parent
-DRIVER_FILES = ("driver.py", "kernel_probes.py")
+DRIVER_FILES = ("driver.py", "kernel_probes.py", "contain.py")
 MODES = ("bwrap", "user", "none")
 
 
@@ -78,7 +83,8 @@ def bwrap_command(scratch: Path, inner: list[str], env: dict, uid: int | None = 
     scratch = str(Path(scratch).resolve())
     cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv", *_system_binds(),
-           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", scratch, INSIDE, "--chdir", INSIDE]
+           "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",   # a private /tmp anyone may write
+           "--bind", scratch, INSIDE, "--chdir", INSIDE]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     if os.geteuid() == 0:
@@ -106,6 +112,39 @@ def bwrap_works() -> bool:
                 ok = False
         _probe_cache["bwrap"] = ok
     return _probe_cache["bwrap"]
+
+
+def layers() -> list[str]:
+    """The self-restriction layers contain.py can apply here (probed once, in this trusted process)."""
+    if "layers" not in _probe_cache:
+        from . import contain
+        _probe_cache["layers"] = contain.available()
+    return _probe_cache["layers"]
+
+
+def describe(mode: str, applied: list[str]) -> str:
+    """One line for results.json and the TA report: where student code ran and what held it."""
+    base = {"bwrap": "bubblewrap (own PID, network and mount namespaces, unprivileged uid)",
+            "user": f"the user {SANDBOX_USER} (no namespaces: a root container)",
+            "none": "NOT contained (--no-sandbox)"}[mode]
+    extra = {"seccomp": "seccomp: no IP sockets", "landlock": "Landlock: reads the system and Python only, "
+             "writes the scratch folder and /tmp only"}
+    return "; ".join([base, *(extra[a] for a in applied)])
+
+
+def _contain_argv(mode: str, inside: Path, applied: list[str]) -> list[str]:
+    """contain.py's command line: the layers, and the folders Landlock leaves open."""
+    argv = [sys.executable, "-I", str(inside / "_grading" / "bin" / "contain.py"), "--layers", ",".join(applied)]
+    if mode == "bwrap":    # bubblewrap already shows only the system, Python and /work
+        ro, rw = ["/"], [str(inside), "/tmp", "/dev"]
+    else:
+        ro = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/proc", "/sys", "/dev", *_python_roots()]
+        rw = [str(inside), "/tmp", "/dev/null", "/dev/zero"]
+    for path in ro:
+        argv += ["--ro", path]
+    for path in rw:
+        argv += ["--rw", path]
+    return argv + ["--"]
 
 
 def sandbox_user():
@@ -208,6 +247,9 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
     `private`: folders closed to the sandbox user while it runs (user mode). argv is given the scratch
     folder's path as the process inside sees it."""
     inside = Path(INSIDE) if mode == "bwrap" else scratch
+    _install_bin(scratch)
+    if mode != "none":   # contain.py first: it puts the layers on, then becomes argv
+        argv = _contain_argv(mode, inside, layers()) + list(argv)
     argv = [str(a).replace("{scratch}", str(inside)) for a in argv]
     uid = secrets.choice(SANDBOX_UIDS) if mode == "bwrap" else None
     base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(inside),
@@ -256,13 +298,38 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
             _kill_tree(popen)   # under bwrap this ends its PID namespace, and so every process in it
             if user is not None:
                 kill_user(user.pw_uid)
+                _remove_left_in_tmp(user.pw_uid)
     return state, returncode
 
 
-def driver_argv(scratch: Path) -> list[str]:
-    """The student-side command: the driver, copied into the scratch folder with the kernel probes."""
+def _remove_left_in_tmp(uid: int) -> None:
+    """What the sandbox user left in /tmp goes with its run: the next grading starts from an empty one
+    (in a root container /tmp is shared by every process, so it cannot be a private mount)."""
+    try:
+        entries = list(os.scandir("/tmp"))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != uid:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _install_bin(scratch: Path) -> None:
+    """The student side's own programs (contain.py, the driver, the kernel probes), copied into scratch:
+    the only place the sandbox's user can read them from."""
     dest = scratch / "_grading" / "bin"
     dest.mkdir(parents=True, exist_ok=True)
     for name in DRIVER_FILES:
         shutil.copyfile(HERE / name, dest / name)
+
+
+def driver_argv(scratch: Path) -> list[str]:
+    """The student-side command: the driver (run_contained copies it into the scratch folder)."""
     return [sys.executable, "-I", "{scratch}/_grading/bin/driver.py", "{scratch}"]

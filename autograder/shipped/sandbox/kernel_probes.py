@@ -20,7 +20,9 @@ class ProbeModel(nn.Module):
 
     def __init__(self, n_inputs, dim, n_classes):
         super().__init__()
-        self.body = nn.Linear(n_inputs, dim)
+        # no bias before the norm: the norm cancels it, so its gradient is rounding noise, which Adam's
+        # first steps would turn into steps of the full learning rate that differ with the thread count
+        self.body = nn.Linear(n_inputs, dim, bias=False)
         self.norm = nn.BatchNorm1d(dim)
         self.head = nn.Linear(dim, n_classes)
         self.capture, self.embeddings = False, None
