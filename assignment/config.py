@@ -35,6 +35,20 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class DataChecks:
+    """What a variant's data must be before calibrate or a release uses it (config key ``data_checks:``,
+    top level for every variant, or inside one variant's block for it alone). The defaults:
+
+    - ``min_items_per_class: 8``: with ``test_fraction: 0.25`` the held-out quarter then holds 2 of each
+      class (a silhouette of a class held out once is 0 by definition) and the 6 left to train on can fill
+      the k = 5 nearest neighbours of a held-out item; fewer, and both measures are noise.
+    - ``min_classes: 3``: two classes separate along one direction; three or more make a picture to read.
+    """
+    min_items_per_class: int = 8
+    min_classes: int = 3
+
+
+@dataclass(frozen=True)
 class Variant:
     name: str
     kind: str                  # a key of solutions.kinds.KINDS: "text" or "image"
@@ -46,6 +60,7 @@ class Variant:
     about: str = ""            # the notebook's first words about this variant (markdown)
     max_features: int = 1000   # TF-IDF width (text kinds)
     calibration: dict = field(default_factory=dict)  # data digest → Thresholds
+    data_checks: DataChecks = DataChecks()           # the config's, with this block's own data_checks over them
 
     @property
     def embedding_dim(self) -> int:
@@ -68,6 +83,7 @@ class Config:
     points: dict[str, float]
     variants: dict[str, Variant] = field(default_factory=dict)
     path: Path = CONFIG_PATH
+    data_checks: DataChecks = DataChecks()
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:
@@ -112,7 +128,8 @@ def _positive(x) -> bool:
     return x > 0
 
 
-VARIANT_KEYS = {"kind", "title", "about", "source", "hidden", "lr", "batch_size", "max_features", "calibration"}
+VARIANT_KEYS = {"kind", "title", "about", "source", "hidden", "lr", "batch_size", "max_features", "calibration",
+                "data_checks"}
 CALIBRATION_KEYS = {"source", "seeds", "silhouette_last", "gain", "silhouette_min", "silhouette_gain_min"}
 
 
@@ -136,7 +153,24 @@ def _calibration(r: _Reader, data, where: str) -> dict[str, Thresholds]:
     return out
 
 
-def _variant(r: _Reader, name: str, data) -> Variant:
+def _data_checks(r: _Reader, data, where: str, base: DataChecks) -> DataChecks:
+    """``base`` with the keys ``data`` (a ``data_checks:`` mapping, maybe None) sets."""
+    from dataclasses import fields, replace
+    if data is None:
+        return base
+    if not isinstance(data, dict):
+        r.fail(where, f"must be a mapping, got {data!r}")
+    r.unknown(data, {f.name for f in fields(DataChecks)}, where)
+    # at least 2 items per class: the held-out split is stratified and needs one to hold out and one to train on
+    values = {
+        "min_items_per_class": (int, lambda n: n >= 2, "must be at least 2"),
+        "min_classes": (int, lambda n: n >= 2, "must be at least 2 (a class needs another to separate from)"),
+    }
+    return replace(base, **{k: r.get(data, k, where, kind, check=check, problem=problem)
+                            for k, (kind, check, problem) in values.items() if k in data})
+
+
+def _variant(r: _Reader, name: str, data, checks: DataChecks = DataChecks()) -> Variant:
     from assignment.sources import validate_source
     from solutions.kinds import KINDS
     where = f"variants.{name}"
@@ -161,6 +195,7 @@ def _variant(r: _Reader, name: str, data) -> Variant:
         batch_size=r.get(data, "batch_size", where, int, check=lambda b: b >= 0, problem="must be 0 (full batch) or positive"),
         max_features=r.get(data, "max_features", where, int, default=1000, check=_positive, problem="must be positive"),
         calibration=_calibration(r, r.get(data, "calibration", where, dict, default={}), f"{where}.calibration"),
+        data_checks=_data_checks(r, data.get("data_checks"), f"{where}.data_checks", checks),
     )
 
 
@@ -184,7 +219,9 @@ def load_config(path: str | Path = CONFIG_PATH) -> Config:
     r = _Reader(path)
     if not isinstance(data, dict):
         r.fail("top level", "must be a mapping")
-    r.unknown(data, {"name", "title", "term", "seed", "epochs", "test_fraction", "csv_name", "points", "variants"}, "")
+    r.unknown(data, {"name", "title", "term", "seed", "epochs", "test_fraction", "csv_name", "points", "variants",
+                     "data_checks"}, "")
+    checks = _data_checks(r, data.get("data_checks"), "data_checks", DataChecks())
     points = r.get(data, "points", "", dict)
     r.unknown(points, set(QUESTIONS), "points")
     for q in QUESTIONS:
@@ -201,6 +238,7 @@ def load_config(path: str | Path = CONFIG_PATH) -> Config:
         csv_name=r.get(data, "csv_name", "", str, check=lambda s: s.endswith(".csv") and "/" not in s,
                        problem="must be a plain file name ending in .csv"),
         points={q: float(points[q]) for q in QUESTIONS},
-        variants={name: _variant(r, name, v) for name, v in variants.items()},
+        variants={name: _variant(r, name, v, checks) for name, v in variants.items()},
         path=path,
+        data_checks=checks,
     )

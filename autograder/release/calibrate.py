@@ -79,7 +79,7 @@ def write_calibration(config_path: Path, variant_name: str, digest: str, entry: 
 
 
 def main(argv=None) -> int:
-    from assignment.sources import load_corpus
+    from assignment.sources import load_variant_corpus
     p = argparse.ArgumentParser(prog="build.py calibrate", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variant", required=True, action="append", help="the variant to calibrate (repeatable)")
@@ -96,8 +96,8 @@ def main(argv=None) -> int:
         raise DataError(f"{data_dir}: --data-dir is not a folder")
     for name in args.variant:
         variant = cfg.variant(name)
-        corpus = load_corpus(name, variant.kind, variant.source, data_dir=data_dir, cache_dir=Path("dist") / ".cache",
-                             seed=cfg.seed, live=not args.offline, base_dir=cfg.path.parent)
+        corpus = load_variant_corpus(cfg, variant, data_dir=data_dir, cache_dir=Path("dist") / ".cache",
+                                     live=not args.offline)
         print(f"[{name}] data: {corpus.source} — {len(corpus)} items; {args.seeds} reference runs", flush=True)
         entry = calibrate(cfg, variant, corpus, args.seeds, progress=lambda line: print(line, flush=True))
         digest = corpus.digest()
