@@ -95,6 +95,8 @@ def step_data(b: Build) -> None:
     sha = corpus.save(b.snapshot)
     b.record["data"] = {"source": corpus.source, "sha256": digest, "snapshot_sha256": sha, "items": len(corpus),
                         "classes": corpus.counts()}
+    # what calibrate measured on this data, and whether the instructor released it though it did not separate
+    b.record["calibration"] = {"forced": b.thresholds.forced, "measured": b.thresholds.measured}
 
 
 def step_render(b: Build) -> None:
@@ -104,7 +106,7 @@ def step_render(b: Build) -> None:
     # the written questions speak of this variant's own data
     b.bank = notebook_questions(variant_context(v.kind, v.embedding_dim, corpus.class_names, v.title))
     data_info = {"offline": corpus.meta.get("origin") == "offline", "classes": corpus.class_names,
-                 "source": corpus.source}
+                 "source": corpus.source, "hard_to_separate": b.thresholds.forced}
     b.master = assign.prepare_master(b.cfg, v, b.snapshot, b.work / "master", b.bank, data_info)
 
 

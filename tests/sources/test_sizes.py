@@ -67,6 +67,8 @@ def test_a_variant_may_change_its_own(tmp_path):
     (lambda d: d["data_checks"].update(min_items_per_class=1), "data_checks.min_items_per_class: must be at least 2, got 1"),
     (lambda d: d["data_checks"].update(min_classes=1), "data_checks.min_classes: must be at least 2"),
     (lambda d: d["data_checks"].update(min_item_per_class=3), "data_checks: unknown key(s) min_item_per_class"),
+    (lambda d: d["variants"]["bbc"].update(data_checks={"min_heldout_silhouette_last_every_seed": 2}),
+     "variants.bbc.data_checks.min_heldout_silhouette_last_every_seed: must lie in [-1, 1], got 2"),
     (lambda d: d["variants"]["bbc"].update(data_checks={"min_classes": "three"}),
      "variants.bbc.data_checks.min_classes: must be an integer, got 'three'"),
     (lambda d: d["variants"]["bbc"].update(data_checks=[8]), "variants.bbc.data_checks: must be a mapping, got [8]"),
