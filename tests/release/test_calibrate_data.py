@@ -54,21 +54,35 @@ def build(*args, timeout=300):
     return subprocess.run([sys.executable, "build.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
-def test_classes_that_do_not_separate_are_refused_with_the_numbers_then_forced(tmp_path):
-    config = config_with(tmp_path, noise=write_random(tmp_path / "noise"))
+@pytest.fixture(scope="module")
+def noise(tmp_path_factory):
+    """A variant of random classes calibrated twice: plainly (refused), then with --force.
+    (config, its bytes before, the refused run, the forced run)."""
+    tmp = tmp_path_factory.mktemp("noise")
+    config = config_with(tmp, noise=write_random(tmp / "noise"))
     before = config.read_bytes()
-    proc = build("calibrate", "--variant", "noise", "--config", str(config), "--offline")
+    refused = build("calibrate", "--variant", "noise", "--config", str(config), "--offline")
+    after_refusal = config.read_bytes()
+    forced = build("calibrate", "--variant", "noise", "--config", str(config), "--offline", "--force")
+    return config, before, after_refusal, refused, forced
+
+
+def test_classes_that_do_not_separate_are_refused_with_the_numbers(noise):
+    config, before, after_refusal, proc, _ = noise
     assert proc.returncode == 2 and proc.stdout.count("seed 5/5") == 1, proc.stdout + proc.stderr
     (line,) = proc.stderr.splitlines()
     assert line.startswith(f"error: {config}: variants.noise: the reference solution does not separate this data's "
-                           f"classes over 5 seeds [path {tmp_path / 'noise'}]: held-out silhouette at the last epoch mean ")
+                           f"classes over 5 seeds [path {config.parent / 'noise'}]: held-out silhouette at the last "
+                           "epoch mean ")
     for said in ("(needs ≥ 0.05 on every seed); its gain over epoch 0 mean ", "held-out 5-NN accuracy at the last epoch mean",
                  "(needs a mean ≥ 0.500: 1.5 × chance 0.333)", "What usually helps: more items per class (now 24–24), "
                  "fewer or more distinct classes (now 3), a different lr or max_features", "Nothing was written; --force"):
         assert said in line, said
-    assert config.read_bytes() == before and "Traceback" not in proc.stderr
+    assert after_refusal == before and "Traceback" not in proc.stderr
 
-    proc = build("calibrate", "--variant", "noise", "--config", str(config), "--offline", "--force")
+
+def test_force_records_the_override_and_the_measurements(noise):
+    config, _, _, _, proc = noise
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "[noise] forced: the reference run does not separate this data (held-out silhouette" in proc.stdout
     (entry,) = load_config(config).variant("noise").calibration.values()
@@ -129,12 +143,10 @@ def test_a_refused_release_prints_the_calibrate_command_with_the_same_options(tm
     assert proc.returncode == 0 and "data-dir" in load_config(config).variant("notes").calibration.popitem()[1].source
 
 
-def test_a_forced_calibration_reaches_the_release_record_and_the_notebook(tmp_path):
+def test_a_forced_calibration_reaches_the_release_record_and_the_notebook(noise, tmp_path):
     """step_data and step_render in-process (no notebook is executed): what release.json and the notebook get."""
     from autograder.release import Build, step_data, step_render
-    config = config_with(tmp_path, noise=write_random(tmp_path / "noise"))
-    assert build("calibrate", "--variant", "noise", "--config", str(config), "--offline", "--force").returncode == 0
-    cfg = load_config(config)
+    cfg = load_config(noise[0])
     b = Build(cfg, cfg.variant("noise"), tmp_path / "dist", None, False, 60)
     b.work = tmp_path / "dist" / ".work" / "noise"
     b.work.mkdir(parents=True)
