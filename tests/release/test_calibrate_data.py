@@ -177,3 +177,18 @@ def test_a_bad_calibration_record_is_one_line(tmp_path, entry, message):
         load_config(path)
     assert str(e.value).startswith(f"{path}: variants.bbc.calibration.") and message in str(e.value)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.slow
+def test_a_forced_variant_releases_and_says_so(noise, tmp_path):
+    """A full release of the forced variant (notebook executed and graded, minutes): data that does not
+    separate still verifies, release.json carries the override with its numbers, the notebook says so."""
+    config = noise[0]
+    out = tmp_path / "dist"
+    proc = build("--config", str(config), "--variant", "noise", "--offline", "--out", str(out), timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    record = json.loads((out / "release.json").read_text())["variants"]["noise"]
+    assert record["calibration"]["forced"] is True and record["calibration"]["measured"]["knn_chance"] == 0.333
+    assert record["solution"]["score"] == record["solution"]["possible"] and record["blank"]["score"] == 0
+    notebook = (out / "noise" / "student" / "lab8_noise.ipynb").read_text()
+    assert "These classes are hard to separate" in notebook
