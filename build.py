@@ -4,9 +4,10 @@
     python build.py [release] [--variant NAME]... [--data-dir PATH] [--out DIR] [--jobs N]
         Release every variant into dist/: student notebook and files, Gradescope autograder zip,
         executed solution with its CSV and pictures, worksheet PDFs and release.json; verified.
-    python build.py calibrate --variant NAME [--data-dir PATH] [--seeds N]
+    python build.py calibrate --variant NAME [--data-dir PATH] [--seeds N] [--force]
         Run the reference solution over several seeds and write the variant's separation thresholds
-        (with their spread and the data's sha256) into assignment/config.yaml.
+        (with their spread, what was measured and the data's sha256) into assignment/config.yaml;
+        data the reference run does not separate is refused unless --force.
     python build.py grade SUBMISSION... --variant NAME [--out DIR] [--jobs N] [--gradescope]
         Grade notebooks contained, judged by a separate process: results.json, grades.csv, report.html.
     python build.py merge DIR... --out DIR [--written-scores FILE]

@@ -32,6 +32,32 @@ class Thresholds:
     silhouette_last: tuple      # (mean, std, min) over those runs
     gain: tuple                 # (mean, std, min)
     source: str = ""            # where that data came from when it was calibrated
+    # what calibrate measured (entries written before it measured these have none): held-out silhouette and
+    # 5-NN accuracy at epoch 0 and the last epoch as {mean, min, max} over the seeds, and the chance accuracy
+    measured: dict = field(default_factory=dict)
+    forced: bool = False        # the data did not separate and the instructor released it anyway (--force)
+
+
+@dataclass(frozen=True)
+class DataChecks:
+    """What a variant's data must be before calibrate or a release uses it (config key ``data_checks:``,
+    top level for every variant, or inside one variant's block for it alone). The defaults:
+
+    - ``min_items_per_class: 8``: with ``test_fraction: 0.25`` the held-out quarter then holds 2 of each
+      class (a silhouette of a class held out once is 0 by definition) and the 6 left to train on can fill
+      the k = 5 nearest neighbours of a held-out item; fewer, and both measures are noise.
+    - ``min_classes: 3``: two classes separate along one direction; three or more make a picture to read.
+    - ``min_heldout_silhouette_last_every_seed``, ``min_heldout_silhouette_gain_every_seed`` (0.05): the
+      reference run must reach this held-out silhouette at the last epoch, and gain this much over epoch 0,
+      on every seed calibrate runs — less and there is nothing for students to watch.
+    - ``min_heldout_knn_accuracy_times_chance: 1.5``: the held-out rows, classified at the last epoch by
+      their 5 nearest training rows (mean over the seeds), must beat a guess (1 / classes) by this factor.
+    """
+    min_items_per_class: int = 8
+    min_classes: int = 3
+    min_heldout_silhouette_last_every_seed: float = 0.05
+    min_heldout_silhouette_gain_every_seed: float = 0.05
+    min_heldout_knn_accuracy_times_chance: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -46,6 +72,7 @@ class Variant:
     about: str = ""            # the notebook's first words about this variant (markdown)
     max_features: int = 1000   # TF-IDF width (text kinds)
     calibration: dict = field(default_factory=dict)  # data digest → Thresholds
+    data_checks: DataChecks = DataChecks()           # the config's, with this block's own data_checks over them
 
     @property
     def embedding_dim(self) -> int:
@@ -68,6 +95,7 @@ class Config:
     points: dict[str, float]
     variants: dict[str, Variant] = field(default_factory=dict)
     path: Path = CONFIG_PATH
+    data_checks: DataChecks = DataChecks()
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:
@@ -112,8 +140,32 @@ def _positive(x) -> bool:
     return x > 0
 
 
-VARIANT_KEYS = {"kind", "title", "about", "source", "hidden", "lr", "batch_size", "max_features", "calibration"}
-CALIBRATION_KEYS = {"source", "seeds", "silhouette_last", "gain", "silhouette_min", "silhouette_gain_min"}
+VARIANT_KEYS = {"kind", "title", "about", "source", "hidden", "lr", "batch_size", "max_features", "calibration",
+                "data_checks"}
+CALIBRATION_KEYS = {"source", "seeds", "silhouette_last", "gain", "silhouette_min", "silhouette_gain_min",
+                    "measured", "forced"}
+MEASURED_RANGES = ("silhouette_epoch0", "silhouette_last", "knn_accuracy_epoch0", "knn_accuracy_last")
+MEASURED_KEYS = {*MEASURED_RANGES, "knn_k", "knn_chance"}
+
+
+def _measured(r: "_Reader", data, at: str) -> dict:
+    """A calibration entry's optional ``measured:`` block, checked: each range {mean, min, max} of numbers."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        r.fail(at, f"must be a mapping, got {data!r}")
+    r.unknown(data, MEASURED_KEYS, at)
+    out = {}
+    for key, value in data.items():
+        if key in MEASURED_RANGES:
+            ok = isinstance(value, dict) and set(value) == {"mean", "min", "max"} and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for x in value.values())
+            if not ok:
+                r.fail(f"{at}.{key}", f"must be {{mean, min, max}} numbers, got {value!r}")
+            out[key] = {k: float(value[k]) for k in ("mean", "min", "max")}
+        else:
+            out[key] = r.get(data, key, at, float if key == "knn_chance" else int)
+    return out
 
 
 def _calibration(r: _Reader, data, where: str) -> dict[str, Thresholds]:
@@ -132,11 +184,33 @@ def _calibration(r: _Reader, data, where: str) -> dict[str, Thresholds]:
             silhouette_gain_min=r.get(entry, "silhouette_gain_min", at, float),
             seeds=r.get(entry, "seeds", at, int, check=_positive, problem="must be positive"),
             silhouette_last=spread("silhouette_last"), gain=spread("gain"),
-            source=r.get(entry, "source", at, str, default=""))
+            source=r.get(entry, "source", at, str, default=""),
+            measured=_measured(r, entry.get("measured"), f"{at}.measured"),
+            forced=r.get(entry, "forced", at, bool, default=False))
     return out
 
 
-def _variant(r: _Reader, name: str, data) -> Variant:
+def _data_checks(r: _Reader, data, where: str, base: DataChecks) -> DataChecks:
+    """``base`` with the keys ``data`` (a ``data_checks:`` mapping, maybe None) sets."""
+    from dataclasses import fields, replace
+    if data is None:
+        return base
+    if not isinstance(data, dict):
+        r.fail(where, f"must be a mapping, got {data!r}")
+    r.unknown(data, {f.name for f in fields(DataChecks)}, where)
+    # at least 2 items per class: the held-out split is stratified and needs one to hold out and one to train on
+    values = {
+        "min_items_per_class": (int, lambda n: n >= 2, "must be at least 2"),
+        "min_classes": (int, lambda n: n >= 2, "must be at least 2 (a class needs another to separate from)"),
+        "min_heldout_silhouette_last_every_seed": (float, lambda x: -1 <= x <= 1, "must lie in [-1, 1]"),
+        "min_heldout_silhouette_gain_every_seed": (float, lambda x: -2 <= x <= 2, "must lie in [-2, 2]"),
+        "min_heldout_knn_accuracy_times_chance": (float, lambda x: x >= 0, "must be ≥ 0 (1 = as good as a guess)"),
+    }
+    return replace(base, **{k: r.get(data, k, where, kind, check=check, problem=problem)
+                            for k, (kind, check, problem) in values.items() if k in data})
+
+
+def _variant(r: _Reader, name: str, data, checks: DataChecks = DataChecks()) -> Variant:
     from assignment.sources import validate_source
     from solutions.kinds import KINDS
     where = f"variants.{name}"
@@ -161,6 +235,7 @@ def _variant(r: _Reader, name: str, data) -> Variant:
         batch_size=r.get(data, "batch_size", where, int, check=lambda b: b >= 0, problem="must be 0 (full batch) or positive"),
         max_features=r.get(data, "max_features", where, int, default=1000, check=_positive, problem="must be positive"),
         calibration=_calibration(r, r.get(data, "calibration", where, dict, default={}), f"{where}.calibration"),
+        data_checks=_data_checks(r, data.get("data_checks"), f"{where}.data_checks", checks),
     )
 
 
@@ -184,7 +259,9 @@ def load_config(path: str | Path = CONFIG_PATH) -> Config:
     r = _Reader(path)
     if not isinstance(data, dict):
         r.fail("top level", "must be a mapping")
-    r.unknown(data, {"name", "title", "term", "seed", "epochs", "test_fraction", "csv_name", "points", "variants"}, "")
+    r.unknown(data, {"name", "title", "term", "seed", "epochs", "test_fraction", "csv_name", "points", "variants",
+                     "data_checks"}, "")
+    checks = _data_checks(r, data.get("data_checks"), "data_checks", DataChecks())
     points = r.get(data, "points", "", dict)
     r.unknown(points, set(QUESTIONS), "points")
     for q in QUESTIONS:
@@ -201,6 +278,7 @@ def load_config(path: str | Path = CONFIG_PATH) -> Config:
         csv_name=r.get(data, "csv_name", "", str, check=lambda s: s.endswith(".csv") and "/" not in s,
                        problem="must be a plain file name ending in .csv"),
         points={q: float(points[q]) for q in QUESTIONS},
-        variants={name: _variant(r, name, v) for name, v in variants.items()},
+        variants={name: _variant(r, name, v, checks) for name, v in variants.items()},
         path=path,
+        data_checks=checks,
     )

@@ -33,7 +33,8 @@ SOURCE_TYPES = {
 }
 COMMON_KEYS = {"type", "offline"}
 
-__all__ = ["SOURCE_TYPES", "OFFLINE_DEFAULTS", "load_corpus", "validate_source", "describe_source"]
+__all__ = ["SOURCE_TYPES", "OFFLINE_DEFAULTS", "load_corpus", "load_variant_corpus", "check_sizes",
+           "validate_source", "describe_source"]
 
 
 def validate_source(block, where: str, error: type[Exception], kind: str | None = None) -> dict:
@@ -119,6 +120,42 @@ def load_corpus(name: str, kind: str, source: dict, data_dir=None, cache_dir=Non
         raise DataError(f"{name}: no data ({'; '.join(reasons)}) and its source block names no offline default")
     _, loader = OFFLINE_DEFAULTS[source["offline"]]
     return _tagged(loader(name, source, seed), "offline")
+
+
+def load_variant_corpus(cfg, variant, *, data_dir=None, cache_dir=None, live: bool = True):
+    """The corpus a release or calibrate uses for ``variant`` of config ``cfg`` (load_corpus with the config's
+    seed and folder), checked by :func:`check_sizes` — the one place data is loaded for a variant, so a
+    class too small for the held-out split is one line here, never a library's traceback later."""
+    corpus = load_corpus(variant.name, variant.kind, variant.source, data_dir=data_dir, cache_dir=cache_dir,
+                         seed=cfg.seed, live=live, base_dir=cfg.path.parent)
+    check_sizes(corpus, variant.data_checks, cfg.test_fraction)
+    return corpus
+
+
+# how the held-out share is called in messages
+_SHARES = {0.5: "half", 0.25: "quarter", 0.2: "fifth", 0.1: "tenth"}
+
+
+def check_sizes(corpus, checks, test_fraction: float) -> None:
+    """DataError (one line naming the variant, the class and its count) unless the corpus has at least
+    ``checks.min_classes`` classes of at least ``checks.min_items_per_class`` items each."""
+    from replab.corpus import DataError
+
+    counts = corpus.counts()
+    where = f"[{corpus.source}]"
+    if len(counts) < checks.min_classes:
+        raise DataError(f"variant {corpus.name}: {len(counts)} class{'es' * (len(counts) != 1)} "
+                        f"({', '.join(counts)}); at least {checks.min_classes} are needed "
+                        f"(data_checks.min_classes) {where}")
+    small = sorted((n, c) for c, n in counts.items() if n < checks.min_items_per_class)
+    if small:
+        (n, c), rest = small[0], small[1:]
+        share = _SHARES.get(test_fraction, f"{test_fraction:.0%}")
+        held = max(1, round(checks.min_items_per_class * test_fraction))
+        also = f"; also under {checks.min_items_per_class}: " + ", ".join(f"{c2!r} {n2}" for n2, c2 in rest) if rest else ""
+        raise DataError(f"variant {corpus.name}: class {c!r} has {n} item{'s' * (n != 1)}; at least "
+                        f"{checks.min_items_per_class} are needed per class (the held-out {share} needs {held})"
+                        f"{also} {where}")
 
 
 def describe_source(corpus) -> str:

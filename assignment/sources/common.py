@@ -62,6 +62,15 @@ class Block:
         """A file or folder; a relative one is resolved against the config file's folder when loading."""
         return self.string(key, default)
 
+    def rgb(self, key: str, default: list) -> list:
+        """A colour as [red, green, blue], each 0–255."""
+        value, given = self._value(key, default)
+        if given and not (isinstance(value, list) and len(value) == 3 and all(
+                isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value)):
+            self.fail(key, f"must be a colour as [red, green, blue], each 0–255 (e.g. [255, 255, 255] for white), "
+                           f"got {value!r}")
+        return list(value)
+
     def encoding(self, key: str, default: str) -> str:
         return self.string(key, default, check=_known_encoding, problem="must be a text encoding Python knows "
                            "(e.g. utf-8, latin-1, cp1252)")

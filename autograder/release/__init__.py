@@ -64,23 +64,39 @@ class Build:
     record: dict = field(default_factory=dict)
 
 
+def calibrate_command(b: Build) -> str:
+    """The calibrate command for this variant with the data options this release was given, so that the
+    instructor can paste it and calibrate exactly the data the release refused."""
+    import shlex
+
+    from assignment.config import CONFIG_PATH
+    words = ["python", "build.py", "calibrate", "--variant", b.variant.name]
+    if Path(b.cfg.path).resolve() != CONFIG_PATH.resolve():
+        words += ["--config", str(b.cfg.path)]
+    if b.data_dir is not None:
+        words += ["--data-dir", str(b.data_dir)]
+    if not b.live:
+        words += ["--offline"]
+    return shlex.join(words)
+
+
 def step_data(b: Build) -> None:
-    from assignment.sources import load_corpus
+    from assignment.sources import load_variant_corpus
     name = b.variant.name
-    corpus = load_corpus(name, b.variant.kind, b.variant.source, data_dir=b.data_dir, cache_dir=b.out / ".cache",
-                         seed=b.cfg.seed, live=b.live, base_dir=b.cfg.path.parent)
+    corpus = load_variant_corpus(b.cfg, b.variant, data_dir=b.data_dir, cache_dir=b.out / ".cache", live=b.live)
     print(f"[{name}] data: {corpus.source} — {len(corpus)} items, {len(corpus.class_names)} classes", flush=True)
     digest = corpus.digest()
     b.thresholds = b.variant.thresholds(digest)
     if b.thresholds is None:
         raise ReleaseError(f"{b.cfg.path}: variants.{name}.calibration: no separation thresholds for this data "
-                           f"(sha256 {digest[:12]}…, {corpus.source}); run `python build.py calibrate --variant {name}` "
-                           f"with the same data options first")
+                           f"(sha256 {digest[:12]}…, {corpus.source}); run `{calibrate_command(b)}` first")
     from autograder.contract import snapshot_name
     b.corpus, b.snapshot = corpus, b.work / snapshot_name(name)
     sha = corpus.save(b.snapshot)
     b.record["data"] = {"source": corpus.source, "sha256": digest, "snapshot_sha256": sha, "items": len(corpus),
                         "classes": corpus.counts()}
+    # what calibrate measured on this data, and whether the instructor released it though it did not separate
+    b.record["calibration"] = {"forced": b.thresholds.forced, "measured": b.thresholds.measured}
 
 
 def step_render(b: Build) -> None:
@@ -90,7 +106,7 @@ def step_render(b: Build) -> None:
     # the written questions speak of this variant's own data
     b.bank = notebook_questions(variant_context(v.kind, v.embedding_dim, corpus.class_names, v.title))
     data_info = {"offline": corpus.meta.get("origin") == "offline", "classes": corpus.class_names,
-                 "source": corpus.source}
+                 "source": corpus.source, "hard_to_separate": b.thresholds.forced}
     b.master = assign.prepare_master(b.cfg, v, b.snapshot, b.work / "master", b.bank, data_info)
 
 

@@ -84,7 +84,8 @@ def copy_replab(dest: Path) -> Path:
 
 def prepare_master(cfg, variant, corpus_snapshot: Path, work: Path, written_questions, data_info: dict) -> Path:
     """Write the master folder (notebook, replab, data); returns the master notebook's path.
-    data_info: {"offline": bool, "classes": [...], "source": str}, so the text follows the data used."""
+    data_info: {"offline": bool, "classes": [...], "source": str, "hard_to_separate": bool (optional: calibrate
+    --force)}, so the text follows the data used."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)

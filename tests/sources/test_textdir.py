@@ -55,9 +55,23 @@ def test_errors_name_the_folder_or_file(tmp_path, files, problem):
         load(root)
 
 
-def test_text_that_is_not_utf8_names_the_file(tmp_path):
+def test_text_that_is_not_utf8_names_the_file_the_byte_and_the_setting(tmp_path):
     root = write(tmp_path / "notes", {"a/1.txt": "one"})
     (root / "b").mkdir()
     (root / "b" / "2.txt").write_bytes("café".encode("latin-1"))
-    with pytest.raises(DataError, match=r"b/2.txt: cannot read as UTF-8 text"):
+    with pytest.raises(DataError) as e:
         load(root)
+    assert str(e.value) == f"{root}/b/2.txt: not valid utf-8 at byte 3 (set source.encoding, e.g. latin-1 or cp1252)"
+    # the offset is the file's own, counting its byte-order mark: 3 + len("naïve café ") in UTF-8 = 3 + 13
+    (root / "b" / "2.txt").write_bytes(b"\xef\xbb\xbf" + "naïve café".encode("utf-8") + b" \x93quoted\x94")
+    with pytest.raises(DataError, match=r"b/2.txt: not valid utf-8 at byte 16 \(set source.encoding"):
+        load(root)
+
+
+def test_encoding_reads_notes_saved_on_windows(tmp_path):
+    root = write(tmp_path / "notes", {"a/1.txt": "one"})
+    (root / "b").mkdir()
+    (root / "b" / "2.txt").write_bytes("\u201cCafé\u201d".encode("cp1252"))
+    corpus = load(root, encoding="cp1252")
+    assert corpus.texts == ["one", "\u201cCafé\u201d"]
+    assert load(root, encoding="latin-1").texts[1] == "\x93Café\x94"   # latin-1 reads any byte, quotes as controls
