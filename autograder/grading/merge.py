@@ -51,11 +51,19 @@ def read_shard_record(folder: Path) -> dict:
             value = record
             for key in keys:
                 value = value[key]   # KeyError / TypeError: the record is incomplete
-        return record
     except FileNotFoundError:
         raise MergeError(f"{folder}: no {SHARD_JSON}; not the output folder of `build.py grade`") from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise MergeError(f"{path}: not a usable shard record ({type(e).__name__}: {e})") from None
+    # Its names become paths (folders read, copied, replaced): only names safe_stem makes are used.
+    from autograder.grading.batch import is_safe_stem
+    names = [*record["all_submissions"], *(e.get("submission") if isinstance(e, dict) else e
+                                           for e in record["submissions"])]
+    for name in names:
+        if not is_safe_stem(name):
+            raise MergeError(f"{path}: submission name {name!r} is not a safe folder name (written by an older "
+                             "version, or edited); grade these submissions again into a new --out")
+    return record
 
 
 def load_results(folder: Path, entries) -> list[dict]:
@@ -106,6 +114,7 @@ def check_compatible(folders, records) -> list[str]:
 def merge(folders, out: Path, written_scores=None, anonymous=False) -> dict:
     """Join the shard folders into out (see the module's doc); returns what was written."""
     from autograder.grading import publish
+    from autograder.grading.batch import inside
     from autograder.grading.written import read_written_json
     folders = [Path(f) for f in folders]
     records = [read_shard_record(f) for f in folders]
@@ -118,8 +127,9 @@ def merge(folders, out: Path, written_scores=None, anonymous=False) -> dict:
         same = folder.resolve() == out.resolve()
         for entry, result in zip(record["submissions"], load_results(folder, record["submissions"])):
             if not same:   # a submission's folder travels whole: results.json, log, CSV, executed notebook
-                shutil.rmtree(out / entry["submission"], ignore_errors=True)
-                shutil.copytree(folder / entry["submission"], out / entry["submission"])
+                dest = inside(out, out / entry["submission"])   # checked before anything is replaced
+                shutil.rmtree(dest, ignore_errors=True)
+                shutil.copytree(folder / entry["submission"], dest)
             entries.append(entry)
             results.append(result)
             written.append(read_written_json(out / entry["submission"], entry["submission"], questions))

@@ -13,9 +13,8 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-import jinja2
+from autograder.grading.html import environment
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE_NAME = "report.html.j2"
 HIST_W, HIST_H = 440, 150  # histogram drawing area, in SVG units
 SPARK_W, SPARK_H = 140, 30
@@ -139,10 +138,10 @@ def write_report(out_dir, results, curves=None):
     finite = [v for c in curves.values() for v in c if math.isfinite(float(v))]
     low, high = (min(finite), max(finite)) if finite else (None, None)  # one scale for every curve
     rows = []
-    for r in results:
+    for idx, r in enumerate(results, start=1):   # rows are named by number: a name is never an id
         row_possible = sum(t["max_score"] for t in _questions(r))
         rows.append({
-            "name": r["submission"], "score": r["score"], "possible": row_possible,
+            "idx": idx, "name": r["submission"], "score": r["score"], "possible": row_possible,
             "percent": 100 * r["score"] / row_possible if row_possible else 0.0,
             "time": r.get("execution_time", 0.0), "outcome": r["outcome"], "output": r["output"],
             "summary": _first_line(r["output"]),
@@ -152,9 +151,7 @@ def write_report(out_dir, results, curves=None):
     attention = [row for row in rows if row["outcome"] != "graded"]
     failures = [{"count": count, "question": q, "message": m}
                 for (q, m), count in ((_split_failure(msg), n) for msg, n in common_failures(results))]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
-    html = env.get_template(TEMPLATE_NAME).render(
+    html = environment().get_template(TEMPLATE_NAME).render(
         n=len(results), possible=possible, rows=rows, attention=attention,
         mean=sum(scores) / len(scores) if scores else 0.0,
         median=statistics.median(scores) if scores else 0.0,

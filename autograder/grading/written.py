@@ -21,7 +21,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import jinja2
 import nbformat
 
 from replab.errors import LabError
@@ -30,7 +29,6 @@ from replab.written import Answer, read_answers
 WRITTEN_JSON = "written.json"          # per submission, beside its results.json
 PAGE = "written.html"
 SCORES_CSV = "written_scores.csv"
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 MAX_NOTEBOOK_BYTES = 50_000_000        # a notebook past this is not read (its answers show as missing)
 MAX_ANSWER_CHARS = 20_000              # a TA reads an answer, not a novel; the PDF holds one page anyway
 IDENTITY = ("STUDENT_NAME", "STUDENT_ID")
@@ -186,6 +184,8 @@ def read_scores(path, questions, keys: dict[str, str], elsewhere=frozenset()) ->
             continue
         cells = dict(zip(header, (c.strip() for c in row)))
         key = cells.get("submission", "")
+        if key not in keys and key[:1] == "'" and (key[1:] in keys or key[1:] in elsewhere):
+            key = key[1:]   # quoted against spreadsheet formulas when saved (written.html does)
         if key not in keys:
             if key in elsewhere:
                 continue
@@ -263,9 +263,8 @@ def write_written_html(out_dir, questions, records, *, release_sha: str, variant
     if anonymous:   # file order would give names away (submissions are often named after students)
         subs.sort(key=lambda s: s["key"])
     initial = {s["key"]: s["scores"] for s in subs if s["scores"]}
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
-    html = env.get_template("written.html.j2").render(
+    from autograder.grading.html import environment
+    html = environment().get_template("written.html.j2").render(
         title=title, variant=variant, anonymous=anonymous, questions=questions, subs=subs,
         possible=sum(q["points"] for q in questions),
         config_json=_json_for_html({
