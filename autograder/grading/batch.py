@@ -127,13 +127,14 @@ def shard(ordered, index: int, count: int) -> list:
 
 
 def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None, mode="auto", progress=True,
-                      stems=None):
+                      stems=None, also_private=()):
     """Grade every submission (.ipynb or .zip) with the release's autograder zip, contained.
 
     Writes out_dir/<stem>/results.json (Gradescope format), grading.log, and the CSV and executed
     notebook each left; returns the results as dicts (Gradescope keys plus submission, source,
     outcome), in the order given. mode: "auto", "bwrap", "user" or "none" (see sandbox.py). stems: the
-    result folder names (default: the file names, made unique).
+    result folder names (default: the file names, made unique). also_private: more folders closed to the
+    sandbox user while it runs (the grading folder, when out_dir is a staging folder inside it).
     """
     from autograder.shipped import sandbox
     from autograder.shipped.grade import grade_one, open_release
@@ -154,7 +155,7 @@ def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None
             inside(out_dir, out_dir / stem)
         results = [None] * len(submissions)
         stop = threading.Event()
-        private = (tmp, out_dir) if mode == "user" else ()
+        private = (tmp, out_dir, *also_private) if mode == "user" else ()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(grade_one, sub, release, out_dir / stem, mode, timeout, stop, threads, private,
                                    jobs): i

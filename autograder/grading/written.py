@@ -29,6 +29,7 @@ from replab.written import Answer, read_answers
 WRITTEN_JSON = "written.json"          # per submission, beside its results.json
 PAGE = "written.html"
 SCORES_CSV = "written_scores.csv"
+KEPT_SCORES = "written_scores.kept.csv"   # in a grading folder: the scores its grades.csv holds, for regrades
 MAX_NOTEBOOK_BYTES = 50_000_000        # a notebook past this is not read (its answers show as missing)
 MAX_ANSWER_CHARS = 20_000              # a TA reads an answer, not a novel; the PDF holds one page anyway
 IDENTITY = ("STUDENT_NAME", "STUDENT_ID")
@@ -210,6 +211,21 @@ def read_scores(path, questions, keys: dict[str, str], elsewhere=frozenset()) ->
                 raise WrittenError(f"{path}: line {n} ({key}): {q} = {raw} is more than its {possible:g} points")
             scores[stem][q] = value
     return scores
+
+
+def write_scores_csv(path, scores: dict, questions, order=()) -> Path:
+    """scores ({stem: {question id: points}}) as a written_scores.csv read_scores reads back: one row per
+    submission (those in `order` first, in it), a blank cell for a question not scored yet."""
+    from autograder.grading.batch import spreadsheet_safe
+    ids = [q["id"] for q in questions]
+    stems = [s for s in order if s in scores] + sorted(s for s in scores if s not in set(order))
+    path = Path(path)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["submission", *ids])
+        for stem in stems:
+            writer.writerow([spreadsheet_safe(stem), *(f"{scores[stem][q]:g}" if q in scores[stem] else "" for q in ids)])
+    return path
 
 
 def with_written(results, scores: dict, questions) -> list[dict]:
