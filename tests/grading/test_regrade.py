@@ -135,3 +135,24 @@ def test_a_shard_folder_takes_only_its_own_submissions(tmp_path, fake_grading):
         grade_main([*map(str, subs), *base, "--shard", "2/2"])
     record = json.loads((out / "shard.json").read_text())
     assert record["shard"] == {"index": 1, "count": 2} and record["all_submissions"] == ["a", "b", "c", "d"]
+
+
+def test_merging_again_keeps_a_result_regraded_since(tmp_path, class_of_three):
+    from autograder.grading.merge import MergeError, merge
+
+    from .conftest import make_run
+    stems = ["alice", "bob", "carol"]
+    shards = [make_run(tmp_path / "s1", {s: class_of_three[s] for s in ("alice", "carol")}, stems, 1, 2),
+              make_run(tmp_path / "s2", {"bob": class_of_three["bob"]}, stems, 2, 2)]
+    out = tmp_path / "all"
+    merge(shards, out)
+    regraded = (out / "bob" / "results.json").read_text().replace('"score": 6.0', '"score": 8.0', 1)
+    (out / "bob" / "results.json").write_text(regraded)                       # as a regrade in all/ leaves it
+    merge(shards, out)                                                          # the shards' older bob comes back…
+    kept = list((out / "history").iterdir())
+    assert [p.name.split("-")[0] for p in kept] == ["bob"]                      # …and the regraded one is kept
+    assert (kept[0] / "results.json").read_text() == regraded
+    other = make_run(tmp_path / "other", {"alice": class_of_three["alice"]}, ["alice"], sha="cd" * 32)
+    with pytest.raises(MergeError, match=r"all: graded with another release \(autograder zip sha256 abababababab…, "
+                                         r"not cdcdcdcdcdcd…\); use a new --out"):
+        merge([other], out)
