@@ -229,23 +229,32 @@ def write_scores_csv(path, scores: dict, questions, order=()) -> Path:
 
 
 def with_written(results, scores: dict, questions) -> list[dict]:
-    """Copies of the grading results with each scored written question added as a test of its own
-    (marked "written": True) and the score raised by it: autograded + written = total. A written question
-    not scored yet is left out, and the summary line says how many are missing."""
+    """Copies of the grading results with every written question added as a test of its own (marked
+    "written": True) and the score raised by the scored ones: autograded + written = total. A question not
+    scored yet is there with status "not scored" and no points, so every total is out of the same points
+    (the full written points); a partly scored one is "partial", not "failed". The summary line says so."""
+    from autograder.grading.html import num
     merged = []
+    written_possible = sum(q["points"] for q in questions)
     for r in results:
         given = scores.get(r["submission"], {})
-        tests = [{"name": q["id"], "score": given[q["id"]], "max_score": q["points"],
-                  "status": "passed" if given[q["id"]] >= q["points"] else "failed", "visibility": "hidden",
-                  "output": f"written answer: {given[q['id']]:g}/{q['points']:g} points (TA)", "written": True}
-                 for q in questions if q["id"] in given]
+        tests = []
+        for q in questions:
+            if q["id"] not in given:
+                tests.append({"name": q["id"], "score": 0.0, "max_score": q["points"], "status": "not scored",
+                              "visibility": "hidden", "output": "written answer: not scored yet", "written": True})
+                continue
+            got = given[q["id"]]
+            status = "passed" if got >= q["points"] else "partial" if got > 0 else "failed"
+            tests.append({"name": q["id"], "score": got, "max_score": q["points"], "status": status,
+                          "visibility": "hidden", "output": f"written answer: {got:g}/{q['points']:g} points (TA)",
+                          "written": True})
         auto = sum(t["score"] for t in r["tests"])
         auto_possible = sum(t["max_score"] for t in r["tests"])
         written = sum(t["score"] for t in tests)
-        written_possible = sum(t["max_score"] for t in tests)
-        missing = len(questions) - len(tests)
-        line = (f"Autograded {auto:g}/{auto_possible:g} + written {written:g}/{written_possible:g} = "
-                f"{auto + written:g}/{auto_possible + written_possible:g}"
+        missing = sum(t["status"] == "not scored" for t in tests)
+        line = (f"Autograded {num(auto)}/{num(auto_possible)} + written {num(written)}/{num(written_possible)} = "
+                f"{num(auto + written)}/{num(auto_possible + written_possible)}"
                 + (f" ({missing} written question{'s' if missing != 1 else ''} not scored yet)." if missing else "."))
         merged.append({**r, "tests": [*r["tests"], *tests], "score": round(r["score"] + written, 4),
                        "output": f"{r['output']}\n{line}"})   # the first line stays the autograder's

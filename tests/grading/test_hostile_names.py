@@ -218,9 +218,12 @@ def test_pages_with_hostile_names_run_nothing_and_fetch_nothing(tmp_path, fake_g
     from tests.browser import chromium, screenshot
     graded = grade_hostile_class(tmp_path, fake_grading)["graded"]
 
-    def clean(driver):
+    def no_dialog(driver):
         with pytest.raises(NoAlertPresentException):
             driver.switch_to.alert.text
+
+    def clean(driver):
+        no_dialog(driver)
         urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert not [u for u in urls if re.match(r"(https?|wss?|ftp):", u)], urls
         handlers = driver.execute_script(
@@ -233,13 +236,16 @@ def test_pages_with_hostile_names_run_nothing_and_fetch_nothing(tmp_path, fake_g
         driver.get((graded / "report.html").as_uri())
         driver.execute_script("alert('control')")                            # the check sees a dialog
         driver.switch_to.alert.accept()
+        driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")   # "and N more"
         links = driver.find_elements(By.CSS_SELECTOR, "a")
+        assert len(links) > len(HOSTILE_FILES)                                  # failures list who failed
         rows = driver.find_elements(By.CSS_SELECTOR, "#rows tbody tr")
         assert len(rows) == len(HOSTILE_FILES)
         for element in links + rows:
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
             element.click()
-            clean(driver)
+            no_dialog(driver)
+        clean(driver)
         driver.find_element(By.ID, "filter").send_keys("<img src=x onerror=alert(1)>")
         clean(driver)
         screenshot(driver, "hostile_report")
@@ -247,21 +253,25 @@ def test_pages_with_hostile_names_run_nothing_and_fetch_nothing(tmp_path, fake_g
         driver.get((graded / "written.html").as_uri())
         tabs = driver.find_elements(By.CSS_SELECTOR, "nav .tab")
         assert tabs
-        for tab in tabs:
+        for tab in tabs:   # every tab; every submission's card (its name, a score) on the first
             tab.click()
-            cards = [c for c in driver.find_elements(By.CSS_SELECTOR, ".card") if c.is_displayed()]
-            assert len(cards) == len(HOSTILE_FILES)
-            for card in cards:
-                driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
-                card.find_element(By.CSS_SELECTOR, ".who").click()
-                card.find_element(By.CSS_SELECTOR, "button.quick").click()   # scored: keys used as data
-            clean(driver)
+            no_dialog(driver)
+        tabs[0].click()
+        cards = [c for c in driver.find_elements(By.CSS_SELECTOR, ".card") if c.is_displayed()]
+        assert len(cards) == len(HOSTILE_FILES)
+        for card in cards:
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
+            card.find_element(By.CSS_SELECTOR, ".who").click()
+            card.find_element(By.CSS_SELECTOR, "button.quick").click()       # scored: names used as keys
+            no_dialog(driver)
+        clean(driver)
         names = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "section.question:not([hidden]) .name")]
         assert any("<script>alert(1)</script>" in n for n in names)              # shown as typed
         saved = driver.execute_script("return writtenScores.csv()")
         screenshot(driver, "hostile_written")
     table = list(csv.DictReader(io.StringIO(saved)))
     assert len(table) == len(HOSTILE_FILES) and all(r["w1_sparse_vs_dense"] == "0" for r in table)
+    assert any(r["submission"] == "__proto__" for r in table)               # a key like any other
     for row in table:
         for cell in row.values():
             assert not cell.startswith(FORMULA), cell
