@@ -2,7 +2,8 @@
 
 Each submission runs contained and a separate judge scores it (autograder/shipped/); this room adds
 what a TA reads: grades.csv, report.html and written.html beside each submission's results.json, and
-shard.json, which `build.py merge` uses to join shards graded elsewhere.
+shard.json, which `build.py merge` uses to join shards graded elsewhere. Grading into a folder that
+already holds the same release's grading adds or replaces only the submissions given (regrade.py).
 """
 from __future__ import annotations
 
