@@ -278,3 +278,24 @@ def test_pages_with_hostile_names_run_nothing_and_fetch_nothing(tmp_path, fake_g
     assert any(r["name"].startswith("'=HYPERLINK(") for r in table)
     (tmp_path / "scores.csv").write_text(saved, encoding="utf-8")           # and build.py reads it back
     assert merge_main([str(graded), "--out", str(graded), "--written-scores", str(tmp_path / "scores.csv")]) == 0
+
+
+def test_a_right_to_left_mark_stays_inside_its_name(tmp_path):
+    """U+202E in a student's name reverses that name only, not the student ID shown after it."""
+    from selenium.webdriver.common.by import By
+
+    from autograder.grading.written import write_written_html
+    from tests.browser import chromium
+
+    from .conftest import QUESTIONS, SHA, written
+    records = [written("rtl", {}, name="\u202eevil", student_id="12345"), written("ltr", {}, name="plain", student_id="12345")]
+    page = write_written_html(tmp_path, QUESTIONS, records, release_sha=SHA, variant="wikipedia", title="t")
+    with chromium() as driver:
+        driver.get(page.as_uri())
+        ids = driver.execute_script("""
+          return [...document.querySelectorAll('section.question:not([hidden]) .name > :last-child')].map(b => {
+            const r = document.createRange(); r.selectNodeContents(b); const box = r.getBoundingClientRect();
+            const name = b.parentNode.firstElementChild.getBoundingClientRect();
+            return [b.textContent, box.left > name.right - 0.5];
+          });""")
+    assert ids == [["12345", True], ["12345", True]]      # the ID is after the name, in reading order, for both
