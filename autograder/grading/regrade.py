@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from autograder.grading.batch import canonical_order, inside
+from autograder.grading.batch import inside
 from autograder.grading.merge import SHARD_JSON, read_shard_record
 
 HISTORY = "history"
