@@ -2,7 +2,8 @@
 
 Each submission runs contained and a separate judge scores it (autograder/shipped/); this room adds
 what a TA reads: grades.csv, report.html and written.html beside each submission's results.json, and
-shard.json, which `build.py merge` uses to join shards graded elsewhere.
+shard.json, which `build.py merge` uses to join shards graded elsewhere. Grading into a folder that
+already holds the same release's grading adds or replaces only the submissions given (regrade.py).
 """
 from __future__ import annotations
 
@@ -37,21 +38,29 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def publish(out: Path, results, written_records, record: dict, written_scores=None) -> dict:
+def publish(out: Path, results, written_records, record: dict, written_scores=None, scores=None) -> dict:
     """grades.csv, report.html and written.html for results in their canonical order; record is the run's
-    shard.json. With written_scores (a file), autograded + written = total in grades.csv and report.html."""
+    shard.json. Written scores: those the folder kept (written_scores.kept.csv), overlaid by `scores`
+    ({stem: {question: points}}) and then by the rows of the written_scores file given; with any, autograded +
+    written = total in grades.csv and report.html, and the folder keeps them for the next regrade or merge."""
     from autograder.grading.batch import write_grades_csv
     from autograder.grading.curves import separation_curves
     from autograder.grading.report import write_report
-    from autograder.grading.written import read_scores, score_keys, with_written, write_written_html
+    from autograder.grading.written import (KEPT_SCORES, read_scores, score_keys, with_written, write_scores_csv,
+                                            write_written_html)
     cfg = load_config()
     variant = cfg.variant(record["variant"])
     questions, sha = record["written_questions"], record["release"]["sha256"]
-    scores = None
-    if written_scores:
-        stems = [r["submission"] for r in results]
-        others = [s for s in record["all_submissions"] if s not in set(stems)]
-        scores = read_scores(written_scores, questions, score_keys(stems, sha), elsewhere=set(score_keys(others, sha)))
+    stems = [r["submission"] for r in results]
+    keys = score_keys(stems, sha)
+    elsewhere = set(score_keys([s for s in record["all_submissions"] if s not in set(stems)], sha))
+    kept = out / KEPT_SCORES
+    if kept.is_file():
+        scores = {**read_scores(kept, questions, keys, elsewhere=elsewhere), **(scores or {})}
+    if written_scores:   # a row of the file replaces that submission's scores; the others are kept
+        scores = {**(scores or {}), **read_scores(written_scores, questions, keys, elsewhere=elsewhere)}
+    if scores is not None:
+        write_scores_csv(kept, scores, questions, order=stems)
     grades = write_grades_csv(results, out / "grades.csv", questions, scores)
     shown = with_written(results, scores, questions) if scores is not None else results
     report = write_report(out, shown, curves=separation_curves(results, out, cfg, variant))
@@ -60,11 +69,24 @@ def publish(out: Path, results, written_records, record: dict, written_scores=No
     return {"files": [grades, report, page], "scores": scores, "shown": shown}
 
 
+def republish(out: Path, written_scores=None) -> dict:
+    """publish() from every result the folder holds (its shard.json's submissions), read back from disk."""
+    from autograder.grading.merge import load_results, read_shard_record
+    from autograder.grading.written import read_written_json
+    record = read_shard_record(out)
+    entries = sorted(record["submissions"], key=lambda e: e["position"])
+    written = [read_written_json(out / e["submission"], e["submission"], record["written_questions"]) for e in entries]
+    return publish(out, load_results(out, entries), written, record, written_scores=written_scores)
+
+
 def main(argv=None) -> int:
+    import shutil
+    import tempfile
     from autograder.contract import zip_name
-    from autograder.grading.batch import (canonical_order, grade_like_gradescope, grade_submissions, parse_shard,
-                                          shard)
-    from autograder.grading.merge import read_shard_record, write_shard_record
+    from autograder.grading import regrade
+    from autograder.grading.batch import (canonical_order, grade_like_gradescope, grade_submissions, inside,
+                                          parse_shard, shard)
+    from autograder.grading.merge import write_shard_record
     from autograder.grading.written import (extract_written, read_scores, release_questions, score_keys,
                                             write_written_json)
     from autograder.shipped.grade import GradingError
@@ -78,36 +100,53 @@ def main(argv=None) -> int:
         raise GradingError(f"{zip_path}: no autograder zip; run `python build.py --variant {variant.name}` first or pass --zip")
     index, count = parse_shard(args.shard) if args.shard else (1, 1)
     ordered = canonical_order(args.submissions)
-    mine = shard(ordered, index, count)
-    paths, stems = [p for p, _ in mine], [s for _, s in mine]
     release_sha = sha256_file(zip_path)
+    # A folder graded before with this release: only the given submissions are added or replaced.
+    earlier = regrade.earlier_record(out, release_sha, zip_path)
     questions = release_questions(zip_path, variant)
+    regrade.check_questions(out, earlier, questions)
+    mine, ordered_record, graded_record = regrade.plan(out, earlier, ordered, shard(ordered, index, count), index, count)
+    paths, stems = [p for p, _ in mine], [s for _, s in mine]
     if args.written_scores:   # a mistake in the scores file stops us before the long part, not after
-        others = [s for _, s in ordered if s not in set(stems)]
-        read_scores(args.written_scores, questions, score_keys(stems, release_sha),
+        here = [s for _, s in graded_record]
+        others = [s for _, s in ordered_record if s not in set(here)]
+        read_scores(args.written_scores, questions, score_keys(here, release_sha),
                     elsewhere=set(score_keys(others, release_sha)))
     if count > 1:
         print(f"shard {index}/{count}: {len(mine)} of {len(ordered)} submissions")
     out.mkdir(parents=True, exist_ok=True)
-    if not mine:
-        results = []
-    elif args.gradescope:
-        results = grade_like_gradescope(zip_path, paths, out, jobs=args.jobs, timeout=args.timeout, stems=stems)
-    else:
-        results = grade_submissions(paths, zip_path, out, jobs=args.jobs, timeout=args.timeout,
-                                    mode="none" if args.no_sandbox else "auto", stems=stems)
-    records = []
-    for path, stem in mine:   # the written answers, read from the notebook as submitted (never run)
-        records.append(extract_written(path, stem, questions))
-        write_written_json(records[-1], out / stem)
+    stamp = regrade.utc_stamp()
+    # Graded into a staging folder, then moved in: an interrupted run leaves the earlier results in place.
+    staging = inside(out, Path(tempfile.mkdtemp(prefix=".grading-", dir=out)))
+    try:
+        if not mine:
+            results = []
+        elif args.gradescope:
+            results = grade_like_gradescope(zip_path, paths, staging, jobs=args.jobs, timeout=args.timeout, stems=stems)
+        else:
+            results = grade_submissions(paths, zip_path, staging, jobs=args.jobs, timeout=args.timeout,
+                                        mode="none" if args.no_sandbox else "auto", stems=stems, also_private=(out,))
+        for path, stem in mine:   # the written answers, read from the notebook as submitted (never run)
+            write_written_json(extract_written(path, stem, questions), staging / stem)
+        replaced = regrade.swap_in(out, staging, stems, stamp)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     title = f"{cfg.title} — {variant.title}"
     write_shard_record(out, zip_path=zip_path, release_sha=release_sha, variant=variant.name, title=title,
-                       index=index, count=count, ordered=ordered, graded=mine, questions=questions,
-                       anonymous=args.anonymous)
-    done = publish(out, results, records, read_shard_record(out), written_scores=args.written_scores)
+                       index=index, count=count, ordered=ordered_record, graded=graded_record, questions=questions,
+                       anonymous=bool(args.anonymous or (earlier or {}).get("anonymous")),
+                       shard_info=earlier["shard"] if earlier else None)   # a regrade keeps the folder's share
+    done = republish(out, written_scores=args.written_scores)
+    now = set(stems)
     for r in done["shown"]:
-        possible = sum(t["max_score"] for t in r["tests"])
-        print(f"{r['submission']:<40} {r['score']:>6g}/{possible:g}  {r['output']}")
+        if r["submission"] in now:
+            possible = sum(t["max_score"] for t in r["tests"])
+            print(f"{r['submission']:<40} {r['score']:>6g}/{possible:g}  {r['output']}")
+    for stem, kept in replaced:
+        print(f"replaced {stem}: the earlier result is kept in {kept}")
+    if earlier is not None:
+        print(f"{out}: {len(done['shown'])} submissions in all ({len(mine) - len(replaced)} added, "
+              f"{len(replaced)} replaced); grades.csv, report.html and written.html rebuilt from all of them")
     sandboxes = sorted({r.get("extra_data", {}).get("sandbox", "?") for r in results})
     print(f"student code ran in: {', '.join(sandboxes)}" + ("  (NOT contained: --no-sandbox)" if "none" in sandboxes else ""))
     print(f"results: {out}/<submission>/results.json · " + " · ".join(str(p) for p in done["files"]))

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import unicodedata
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -27,16 +28,75 @@ from tqdm import tqdm
 # and the shard arithmetic use this module without paying seconds of imports for it.
 
 
+MAX_STEM = 80              # characters of a result folder's name (a suffix like "-2" included)
+MAX_STEM_BYTES = 200       # and UTF-8 bytes: file systems allow 255, and history/ adds a timestamp
+# Characters that are path syntax somewhere (POSIX, Windows, SMB shares a class folder may live on).
+_PATH_SYNTAX = set('/\\:*?"<>|')
+# A name never starts with these: dots hide a folder or walk up (".", "..", "..."), a dash reads as an
+# option to shell tools, and = + - @ ' start a formula in a spreadsheet (grades.csv's first column).
+_BAD_START = ".-=+@' "
+_DEVICES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}  # Windows
+# What a grading folder holds beside the result folders: a submission must not be named like them.
+OWN_NAMES = {"history", "grades.csv", "report.html", "written.html", "shard.json", "written_scores.kept.csv"}
+
+
+def _visible(ch: str) -> str:
+    """ch, or "_" for what would be path syntax or invisible: control and format characters (newlines,
+    tabs, the right-to-left and zero-width marks that make a name read as another), separators."""
+    if ch in _PATH_SYNTAX or unicodedata.category(ch)[0] in "CZ" and ch != " ":
+        return "_"
+    return ch
+
+
+def _cut(text: str, chars: int) -> str:
+    text = text[:chars]
+    while len(text.encode("utf-8")) > MAX_STEM_BYTES:
+        text = text[:-1]
+    return text
+
+
+def safe_stem(name: str) -> str:
+    """A submission's file name → a result folder name that is one plain path component wherever it is
+    used: NFKC-normalised (full-width "．．" is ".."), path syntax and invisible characters as "_", no
+    leading dot, dash, space or formula character, at most MAX_STEM characters; "submission" when nothing
+    is left. The same name gives the same stem on every machine (shards agree)."""
+    stem = Path(str(name)).name
+    stem = stem[: -len(Path(stem).suffix)] if Path(stem).suffix else stem   # "...ipynb" → "..", like Path.stem
+    stem = "".join(_visible(ch) for ch in unicodedata.normalize("NFKC", stem))
+    stem = _cut(stem.lstrip(_BAD_START), MAX_STEM).rstrip(". ")   # Windows drops trailing dots and spaces
+    if stem.split(".")[0].casefold() in _DEVICES or stem.casefold() in OWN_NAMES:
+        stem = _cut("_" + stem, MAX_STEM)
+    return stem or "submission"
+
+
+def is_safe_stem(stem) -> bool:
+    """Whether stem is a name safe_stem could have made (a result folder name read back from a file)."""
+    return isinstance(stem, str) and bool(stem) and safe_stem(stem + ".ipynb") == stem
+
+
 def unique_stems(submissions) -> list[str]:
+    """safe_stem of each submission, made unique by "-2", "-3"… in the order given. Names that differ only
+    in case count as the same: a class folder on a case-insensitive disk (macOS, Windows) would merge them."""
     stems, used = [], set()
     for path in submissions:
-        stem, n = Path(path).stem, 2
+        stem, n = safe_stem(Path(path).name), 2
         candidate = stem
-        while candidate in used:
-            candidate, n = f"{stem}-{n}", n + 1
-        used.add(candidate)
+        while candidate.casefold() in used:
+            suffix = f"-{n}"
+            candidate, n = _cut(stem, MAX_STEM - len(suffix)) + suffix, n + 1
+        used.add(candidate.casefold())
         stems.append(candidate)
     return stems
+
+
+def inside(out_dir, target) -> Path:
+    """target resolved, if it lies strictly inside out_dir (resolved); else GradingError. Called before
+    anything is written, moved or deleted there, whatever name made the path."""
+    base, resolved = Path(out_dir).resolve(), Path(target).resolve()
+    if resolved == base or base not in resolved.parents:
+        from autograder.shipped.grade import GradingError
+        raise GradingError(f"{target}: not inside {out_dir}; refusing to write there")
+    return resolved
 
 
 def canonical_order(submissions) -> list[tuple[Path, str]]:
@@ -67,13 +127,14 @@ def shard(ordered, index: int, count: int) -> list:
 
 
 def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None, mode="auto", progress=True,
-                      stems=None):
+                      stems=None, also_private=()):
     """Grade every submission (.ipynb or .zip) with the release's autograder zip, contained.
 
     Writes out_dir/<stem>/results.json (Gradescope format), grading.log, and the CSV and executed
     notebook each left; returns the results as dicts (Gradescope keys plus submission, source,
     outcome), in the order given. mode: "auto", "bwrap", "user" or "none" (see sandbox.py). stems: the
-    result folder names (default: the file names, made unique).
+    result folder names (default: the file names, made unique). also_private: more folders closed to the
+    sandbox user while it runs (the grading folder, when out_dir is a staging folder inside it).
     """
     from autograder.shipped import sandbox
     from autograder.shipped.grade import grade_one, open_release
@@ -90,9 +151,11 @@ def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None
         cached_lab_reference(release.spec, release.data, threads)  # once, before the runs share the cores
         submissions = [Path(s) for s in submissions]
         stems = list(stems) if stems is not None else unique_stems(submissions)
+        for stem in stems:
+            inside(out_dir, out_dir / stem)
         results = [None] * len(submissions)
         stop = threading.Event()
-        private = (tmp, out_dir) if mode == "user" else ()
+        private = (tmp, out_dir, *also_private) if mode == "user" else ()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(grade_one, sub, release, out_dir / stem, mode, timeout, stop, threads, private,
                                    jobs): i
@@ -109,6 +172,18 @@ def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None
     return results
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as typed: text starting with = + - @ tab or CR gets a leading single
+    quote (OWASP, CSV injection), so "=HYPERLINK(…)" in a name is not run as a formula. Numbers pass
+    as numbers: a negative score is data, not an attack."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_grades_csv(results, path, written_questions=(), written=None):
     """One row per submission: its score on each question and the total. With written scores
     ({submission: {question id: points}}), also one column per written question (blank: not scored yet)
@@ -123,7 +198,8 @@ def write_grades_csv(results, path, written_questions=(), written=None):
     ids = [q["id"] for q in written_questions] if written is not None else []
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["submission", *questions, *ids, *(["autograded", "written"] if ids else []), "total", "outcome"])
+        header = ["submission", *questions, *ids, *(["autograded", "written"] if ids else []), "total", "outcome"]
+        writer.writerow([spreadsheet_safe(h) for h in header])
         for result in results:
             scores = {t["name"]: t["score"] for t in result["tests"]}
             given = (written or {}).get(result["submission"], {})
@@ -132,12 +208,13 @@ def write_grades_csv(results, path, written_questions=(), written=None):
             if ids:
                 extra += [result["score"], written_points]
             total = round(result["score"] + (written_points if ids else 0.0), 4)
-            writer.writerow([result["submission"], *(scores.get(q, "") for q in questions), *extra,
-                             total, result["outcome"]])
+            row = [result["submission"], *(scores.get(q, "") for q in questions), *extra, total, result["outcome"]]
+            writer.writerow([spreadsheet_safe(v) for v in row])
     return path
 
 
 def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path, timeout=None) -> dict:
+    dest = inside(out_dir, out_dir / stem)   # before anything runs: the result replaces only this folder
     root = tmp / stem / "autograder"
     for sub_dir in ("source", "submission", "results"):
         (root / sub_dir).mkdir(parents=True)
@@ -157,7 +234,6 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
            "LAB8_TIMEOUT": str(timeout or "")}
     subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    dest = out_dir / stem
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(root / "results", dest)
     shutil.rmtree(root.parent, ignore_errors=True)
@@ -181,6 +257,8 @@ def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int 
     out_dir = Path(out_dir)
     submissions = [Path(s) for s in submissions]
     stems = list(stems) if stems is not None else unique_stems(submissions)
+    for stem in stems:
+        inside(out_dir, out_dir / stem)
     if os.environ.get("LAB8_SANDBOX") == "user" or not sandbox.bwrap_works():
         jobs = 1   # the user fallback kills every process of its user after each run: one at a time
     with tempfile.TemporaryDirectory(prefix="lab8-gradescope-") as tmp:

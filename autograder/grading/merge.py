@@ -25,13 +25,14 @@ class MergeError(LabError, ValueError):
 
 
 def write_shard_record(out: Path, *, zip_path: Path, release_sha: str, variant: str, title: str, index: int,
-                       count: int, ordered, graded, questions, anonymous: bool) -> Path:
-    """out/shard.json: what the merge needs to join this run with the others (see the module's doc)."""
+                       count: int, ordered, graded, questions, anonymous: bool, shard_info=None) -> Path:
+    """out/shard.json: what the merge needs to join this run with the others (see the module's doc).
+    shard_info: the "shard" entry to keep (a regrade into a shard's or a merged folder)."""
     position = {stem: i for i, (_, stem) in enumerate(ordered)}
     record = {
         "release": {"zip": Path(zip_path).name, "sha256": release_sha},
         "variant": variant, "title": title,
-        "shard": {"index": index, "count": count},
+        "shard": dict(shard_info) if shard_info else {"index": index, "count": count},
         "all_submissions": [stem for _, stem in ordered],
         "submissions": [{"submission": stem, "source": str(path), "position": position[stem]} for path, stem in graded],
         "anonymous": anonymous,
@@ -51,11 +52,19 @@ def read_shard_record(folder: Path) -> dict:
             value = record
             for key in keys:
                 value = value[key]   # KeyError / TypeError: the record is incomplete
-        return record
     except FileNotFoundError:
         raise MergeError(f"{folder}: no {SHARD_JSON}; not the output folder of `build.py grade`") from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise MergeError(f"{path}: not a usable shard record ({type(e).__name__}: {e})") from None
+    # Its names become paths (folders read, copied, replaced): only names safe_stem makes are used.
+    from autograder.grading.batch import is_safe_stem
+    names = [*record["all_submissions"], *(e.get("submission") if isinstance(e, dict) else e
+                                           for e in record["submissions"])]
+    for name in names:
+        if not is_safe_stem(name):
+            raise MergeError(f"{path}: submission name {name!r} is not a safe folder name (written by an older "
+                             "version, or edited); grade these submissions again into a new --out")
+    return record
 
 
 def load_results(folder: Path, entries) -> list[dict]:
@@ -103,23 +112,46 @@ def check_compatible(folders, records) -> list[str]:
             f"(shards given: {', '.join(map(str, have)) or 'none'} of {base['shard']['count']}): {shown}"]
 
 
+def _differs(a: Path, b: Path) -> bool:
+    try:
+        return (a / "results.json").read_bytes() != (b / "results.json").read_bytes()
+    except OSError:
+        return True
+
+
 def merge(folders, out: Path, written_scores=None, anonymous=False) -> dict:
     """Join the shard folders into out (see the module's doc); returns what was written."""
     from autograder.grading import publish
+    from autograder.grading.batch import inside
     from autograder.grading.written import read_written_json
+    from autograder.grading.regrade import HISTORY, utc_stamp
+    from autograder.grading.written import KEPT_SCORES, read_scores, score_keys
     folders = [Path(f) for f in folders]
     records = [read_shard_record(f) for f in folders]
     warnings = check_compatible(folders, records)
     out = Path(out)
+    if (out / SHARD_JSON).is_file() and out.resolve() not in {f.resolve() for f in folders}:
+        there = read_shard_record(out)   # a grading already there: only the same release's is replaced
+        if there["release"]["sha256"] != records[0]["release"]["sha256"]:
+            raise MergeError(f"{out}: graded with another release (autograder zip sha256 "
+                             f"{there['release']['sha256'][:12]}…, not {records[0]['release']['sha256'][:12]}…); "
+                             "use a new --out")
     out.mkdir(parents=True, exist_ok=True)
+    stamp = utc_stamp()
     entries, results, written = [], [], []
     questions = records[0]["written_questions"]
     for folder, record in zip(folders, records):
         same = folder.resolve() == out.resolve()
         for entry, result in zip(record["submissions"], load_results(folder, record["submissions"])):
             if not same:   # a submission's folder travels whole: results.json, log, CSV, executed notebook
-                shutil.rmtree(out / entry["submission"], ignore_errors=True)
-                shutil.copytree(folder / entry["submission"], out / entry["submission"])
+                dest = inside(out, out / entry["submission"])   # checked before anything is replaced
+                if dest.exists() and _differs(dest, folder / entry["submission"]):   # e.g. regraded there since
+                    keep = inside(out, out / HISTORY / f"{entry['submission']}-{stamp}")
+                    keep.parent.mkdir(exist_ok=True)
+                    if not keep.exists():
+                        dest.rename(keep)
+                shutil.rmtree(dest, ignore_errors=True)
+                shutil.copytree(folder / entry["submission"], dest)
             entries.append(entry)
             results.append(result)
             written.append(read_written_json(out / entry["submission"], entry["submission"], questions))
@@ -129,8 +161,15 @@ def merge(folders, out: Path, written_scores=None, anonymous=False) -> dict:
               "submissions": [entries[i] for i in order],
               "anonymous": bool(anonymous or any(r.get("anonymous") for r in records))}
     (out / SHARD_JSON).write_text(json.dumps(merged, indent=1, ensure_ascii=False), encoding="utf-8")
+    carried = {}   # written scores the shards' folders kept travel with their submissions
+    sha = base["release"]["sha256"]
+    for folder, record in zip(folders, records):
+        if folder.resolve() != out.resolve() and (folder / KEPT_SCORES).is_file():
+            carried.update(read_scores(folder / KEPT_SCORES, questions,
+                                       score_keys([e["submission"] for e in record["submissions"]], sha),
+                                       elsewhere=set(score_keys(record["all_submissions"], sha))))
     written_out = publish(out, [results[i] for i in order], [written[i] for i in order], merged,
-                          written_scores=written_scores)
+                          written_scores=written_scores, scores=carried or None)
     return {**written_out, "warnings": warnings, "submissions": len(entries)}
 
 

@@ -1,11 +1,15 @@
-"""One self-contained HTML page for TAs summarising a grading run, to be read at a glance.
+"""One self-contained HTML page for TAs summarising a grading run, to be read at a glance, for a class
+of 5 or of 500.
 
-At the top, the numbers (submissions, mean and median score, full marks, how many need a TA); then the
-score histogram beside the pass rate of every question; the submissions a TA must look at (not graded
-normally: time-outs, infrastructure faults, grader errors); the most common failures, by question; and a
-row per submission (sortable, filterable) with its failed questions and its held-out silhouette curve over
-the epochs, all curves on one shared scale so they compare down the column. Inline CSS, SVG and a few
-lines of inline JavaScript (sorting, filtering): nothing is fetched, it opens offline.
+At the top, the numbers (submissions, mean and median score, full marks, how many need a look); then the
+score histogram beside the pass rate of every question; the submissions a TA must look at, each with why
+(a time-out, an infrastructure fault or grader error, no autograded points at all, code that ran without a
+sandbox); the most common failures, by question, each with the submissions that hit it; and a row per
+submission (sortable, filterable) with its score as autograded + written = total against fixed totals, its
+failed and partly scored questions and its held-out silhouette curve over the epochs, all curves on one
+shared scale so they compare down the column. Numbers are rounded for people (two decimals at most).
+Inline CSS, SVG and a few lines of inline JavaScript (sorting, filtering): nothing is fetched, it opens
+offline.
 """
 
 import math
@@ -13,15 +17,25 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-import jinja2
+from autograder.grading.html import environment, num
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE_NAME = "report.html.j2"
 HIST_W, HIST_H = 440, 150  # histogram drawing area, in SVG units
 SPARK_W, SPARK_H = 140, 30
+CHAR_W = 6.2               # width of a character of the histogram's 10-unit labels, generously (digits, "–")
+MAX_BINS = 15              # ranges of points once whole points would make more bars than this + 15
+WHO_SHOWN = 8              # submissions listed under a common failure before "and N more"
 # Outcomes where the grade says nothing about the student's work: a TA must look (the tests only carry
 # the grader's own message). A time-out is graded on what ran, so its failures count as failures.
 NOT_THE_STUDENTS = ("infrastructure", "grader error", "cancelled", "invalid submission")
+WHY = {   # what a TA reads next to a submission that needs a look, by outcome
+    "timeout": "timed out: graded on what ran by then; check whether a cell loops or trains too long",
+    "infrastructure": "the grader could not start Python for it (not the student's doing): regrade it",
+    "grader error": "the grader itself failed on it (see its grading.log): regrade it",
+    "cancelled": "grading was cancelled before it finished: regrade it",
+    "invalid submission": "not a gradable notebook",
+}
+UNSCORED = "not scored"    # a written question no TA has scored yet (see written.with_written)
 
 
 def _questions(result):
@@ -32,24 +46,39 @@ def _possible(results):
     return max((sum(t["max_score"] for t in _questions(r)) for r in results), default=0.0)
 
 
+def _nice_width(possible: float) -> float:
+    """The bin width: whole points when that gives few enough bars, else a round width (2, 2.5, 5, 10…)."""
+    if float(possible).is_integer() and possible <= 2 * MAX_BINS:
+        return 1.0
+    scale = 10 ** math.floor(math.log10(possible / MAX_BINS))
+    return next(scale * m for m in (1, 2, 2.5, 5, 10) if possible / (scale * m) <= MAX_BINS)
+
+
 def score_histogram(scores, possible):
-    """Bars for the score distribution: one per whole point when that is few bars, else 10 bins."""
+    """Bars for the score distribution: one per whole point (or per round range of points), then one for
+    full marks. Labels never collide: an axis label is shown on every k-th bar so they fit (full marks
+    always), a count only where it fits over its bar (its <title> always has it)."""
     possible = possible if possible > 0 else (max(scores, default=0.0) or 1.0)
-    per_point = float(possible).is_integer() and possible <= 20
-    n_bins = int(possible) + 1 if per_point else 10
-    width = 1.0 if per_point else possible / n_bins
+    width = _nice_width(possible)
+    n_bins = math.ceil(possible / width - 1e-9) + 1       # the ranges below full marks, then full marks
     counts = [0] * n_bins
     for score in scores:
-        counts[min(n_bins - 1, max(0, int(score / width + 1e-9)))] += 1
+        at = n_bins - 1 if score >= possible - 1e-9 else min(n_bins - 2, max(0, int(score / width + 1e-9)))
+        counts[at] += 1
+    labels = [num(i * width) if width == 1 else f"{num(i * width)}–{num(min((i + 1) * width, possible))}"
+              for i in range(n_bins - 1)] + [num(possible)]
     top = max(counts, default=0) or 1
     bar_w = HIST_W / n_bins
+    every = max(1, math.ceil((max(len(l) for l in labels) * CHAR_W + 4) / bar_w))
+    last = n_bins - 1   # full marks is always labelled; a label closer to it than `every` bars is dropped
+    shown = {i for i in range(0, n_bins, every) if i == last or last - i >= every} | {last}
     bars = []
     for i, count in enumerate(counts):
         height = HIST_H * count / top
-        label = f"{i:g}" if per_point else f"{i * width:.3g}–{(i + 1) * width:.3g}"
-        full = (i == n_bins - 1) and possible > 0
-        bars.append({"x": i * bar_w + 1, "y": HIST_H - height, "w": bar_w - 2, "h": height, "full": full,
-                     "count": count, "label": label, "label_x": i * bar_w + bar_w / 2})
+        bars.append({"x": i * bar_w + 1, "y": HIST_H - height, "w": bar_w - 2, "h": height, "full": i == n_bins - 1,
+                     "count": count, "label": labels[i], "show_label": i in shown,
+                     "show_count": count > 0 and len(str(count)) * CHAR_W <= bar_w - 1,
+                     "label_x": i * bar_w + bar_w / 2})
     return bars
 
 
@@ -65,6 +94,8 @@ def pass_rates(results):
         if result["outcome"] in NOT_THE_STUDENTS:
             continue
         for test in result["tests"]:
+            if test["status"] == UNSCORED:
+                continue   # a written answer no TA has scored yet: the rate is over the scored ones
             total[test["name"]] += 1
             passed[test["name"]] += test["status"] == "passed"
             points[test["name"]] = test["max_score"]
@@ -84,16 +115,19 @@ def _failed_cases(test):
 
 
 def common_failures(results, limit=12):
-    """[(message, count)]: failing checks over the submissions, most common first. Written answers
-    (scored by TAs) and submissions that were not the student's doing are not failures of a check."""
-    counts = Counter()
-    for result in results:
+    """[(message, [result index…])]: failing checks over the submissions, most common first, with the
+    submissions (by their index in results) that failed each. Written answers (scored by TAs) and
+    submissions that were not the student's doing are not failures of a check."""
+    who = {}
+    for i, result in enumerate(results):
         if result["outcome"] in NOT_THE_STUDENTS:
             continue
         for test in _questions(result):
             if test["status"] != "passed" and not test.get("written"):
-                counts.update(set(_failed_cases(test)))
-    return counts.most_common(limit)
+                for case in dict.fromkeys(_failed_cases(test)):
+                    who.setdefault(case, []).append(i)
+    ranked = sorted(who.items(), key=lambda item: -len(item[1]))   # stable: ties keep their first appearance
+    return ranked[:limit]
 
 
 def _split_failure(message):
@@ -125,8 +159,51 @@ def _first_line(text):
     return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
 
 
+def _needs_a_look(result, auto: float) -> list[str]:
+    """Why a TA should look at this submission (nothing: it was graded normally)."""
+    why = []
+    if result["outcome"] in WHY:
+        detail = _first_line(result["output"]) if result["outcome"] == "invalid submission" else ""
+        why.append(WHY[result["outcome"]] + (f" ({detail})" if detail else ""))
+    elif result["outcome"] != "graded":
+        why.append(f"outcome {result['outcome']!r}: see its grading.log")
+    if auto <= 0 and result["outcome"] in ("graded", "timeout"):
+        why.append("no autograded points at all: a blank, unsaved or wrong notebook?")
+    if result.get("extra_data", {}).get("sandbox") == "none":
+        why.append("its code ran uncontained (--no-sandbox): it could reach this machine's files and network")
+    return why
+
+
+def _row(idx, r, curve):
+    tests = _questions(r)
+    auto = [t for t in tests if not t.get("written")]
+    written = [t for t in tests if t.get("written")]
+    scored = [t for t in written if t["status"] != UNSCORED]
+    row = {
+        "idx": idx, "name": r["submission"], "score": r["score"], "possible": sum(t["max_score"] for t in tests),
+        "auto": sum(t["score"] for t in auto), "auto_possible": sum(t["max_score"] for t in auto),
+        "written": sum(t["score"] for t in scored) if written else None,
+        "written_possible": sum(t["max_score"] for t in written),   # every written point, scored or not
+        "unscored": len(written) - len(scored),
+        "time": r.get("execution_time", 0.0), "outcome": r["outcome"], "output": r["output"],
+        "summary": _first_line(r["output"]),
+        # the autograded checks of a run that was not the student's doing (infrastructure…) failed nothing
+        "failed": [t["name"] for t in auto if t["status"] != "passed" and r["outcome"] not in NOT_THE_STUDENTS]
+                  + [t["name"] for t in scored if t["score"] <= 0 < t["max_score"]],
+        # a TA's partial credit is partial, not a failure
+        "partial": [{"name": t["name"], "score": t["score"], "max": t["max_score"]}
+                    for t in scored if 0 < t["score"] < t["max_score"]],
+        "sandbox": r.get("extra_data", {}).get("sandbox", "unknown"),
+        "curve": curve,
+    }
+    row["percent"] = 100 * r["score"] / row["possible"] if row["possible"] else 0.0
+    row["why"] = _needs_a_look(r, row["auto"])
+    return row
+
+
 def write_report(out_dir, results, curves=None):
-    """Write out_dir/report.html for the given grade_submissions() results; return its path.
+    """Write out_dir/report.html for the given grade_submissions() results (with written.with_written's
+    written questions, if any); return its path.
 
     curves maps submission name → held-out separation per epoch (0..10); a submission
     without one shows "no CSV".
@@ -138,24 +215,17 @@ def write_report(out_dir, results, curves=None):
     scores = [r["score"] for r in results]
     finite = [v for c in curves.values() for v in c if math.isfinite(float(v))]
     low, high = (min(finite), max(finite)) if finite else (None, None)  # one scale for every curve
-    rows = []
-    for r in results:
-        row_possible = sum(t["max_score"] for t in _questions(r))
-        rows.append({
-            "name": r["submission"], "score": r["score"], "possible": row_possible,
-            "percent": 100 * r["score"] / row_possible if row_possible else 0.0,
-            "time": r.get("execution_time", 0.0), "outcome": r["outcome"], "output": r["output"],
-            "summary": _first_line(r["output"]),
-            "failed": [t["name"] for t in _questions(r) if t["status"] != "passed"],
-            "curve": sparkline(curves.get(r["submission"]), low, high),
-        })
-    attention = [row for row in rows if row["outcome"] != "graded"]
-    failures = [{"count": count, "question": q, "message": m}
-                for (q, m), count in ((_split_failure(msg), n) for msg, n in common_failures(results))]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
-    html = env.get_template(TEMPLATE_NAME).render(
+    # rows are named by number (row-1, row-2…): a submission's name is never an id, a URL or code
+    rows = [_row(idx, r, sparkline(curves.get(r["submission"]), low, high)) for idx, r in enumerate(results, start=1)]
+    attention = [row for row in rows if row["why"]]
+    failures = []
+    for message, who in common_failures(results):
+        question, text = _split_failure(message)
+        failures.append({"count": len(who), "question": question, "message": text,
+                         "who": [rows[i] for i in who[:WHO_SHOWN]], "more": [rows[i] for i in who[WHO_SHOWN:]]})
+    html = environment().get_template(TEMPLATE_NAME).render(
         n=len(results), possible=possible, rows=rows, attention=attention,
+        any_written=any(row["written"] is not None for row in rows),
         mean=sum(scores) / len(scores) if scores else 0.0,
         median=statistics.median(scores) if scores else 0.0,
         full_marks=sum(row["score"] >= row["possible"] > 0 for row in rows),  # each against its own total

@@ -21,7 +21,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import jinja2
 import nbformat
 
 from replab.errors import LabError
@@ -30,7 +29,7 @@ from replab.written import Answer, read_answers
 WRITTEN_JSON = "written.json"          # per submission, beside its results.json
 PAGE = "written.html"
 SCORES_CSV = "written_scores.csv"
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
+KEPT_SCORES = "written_scores.kept.csv"   # in a grading folder: the scores its grades.csv holds, for regrades
 MAX_NOTEBOOK_BYTES = 50_000_000        # a notebook past this is not read (its answers show as missing)
 MAX_ANSWER_CHARS = 20_000              # a TA reads an answer, not a novel; the PDF holds one page anyway
 IDENTITY = ("STUDENT_NAME", "STUDENT_ID")
@@ -186,6 +185,8 @@ def read_scores(path, questions, keys: dict[str, str], elsewhere=frozenset()) ->
             continue
         cells = dict(zip(header, (c.strip() for c in row)))
         key = cells.get("submission", "")
+        if key not in keys and key[:1] == "'" and (key[1:] in keys or key[1:] in elsewhere):
+            key = key[1:]   # quoted against spreadsheet formulas when saved (written.html does)
         if key not in keys:
             if key in elsewhere:
                 continue
@@ -212,24 +213,48 @@ def read_scores(path, questions, keys: dict[str, str], elsewhere=frozenset()) ->
     return scores
 
 
+def write_scores_csv(path, scores: dict, questions, order=()) -> Path:
+    """scores ({stem: {question id: points}}) as a written_scores.csv read_scores reads back: one row per
+    submission (those in `order` first, in it), a blank cell for a question not scored yet."""
+    from autograder.grading.batch import spreadsheet_safe
+    ids = [q["id"] for q in questions]
+    stems = [s for s in order if s in scores] + sorted(s for s in scores if s not in set(order))
+    path = Path(path)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["submission", *ids])
+        for stem in stems:
+            writer.writerow([spreadsheet_safe(stem), *(f"{scores[stem][q]:g}" if q in scores[stem] else "" for q in ids)])
+    return path
+
+
 def with_written(results, scores: dict, questions) -> list[dict]:
-    """Copies of the grading results with each scored written question added as a test of its own
-    (marked "written": True) and the score raised by it: autograded + written = total. A written question
-    not scored yet is left out, and the summary line says how many are missing."""
+    """Copies of the grading results with every written question added as a test of its own (marked
+    "written": True) and the score raised by the scored ones: autograded + written = total. A question not
+    scored yet is there with status "not scored" and no points, so every total is out of the same points
+    (the full written points); a partly scored one is "partial", not "failed". The summary line says so."""
+    from autograder.grading.html import num
     merged = []
+    written_possible = sum(q["points"] for q in questions)
     for r in results:
         given = scores.get(r["submission"], {})
-        tests = [{"name": q["id"], "score": given[q["id"]], "max_score": q["points"],
-                  "status": "passed" if given[q["id"]] >= q["points"] else "failed", "visibility": "hidden",
-                  "output": f"written answer: {given[q['id']]:g}/{q['points']:g} points (TA)", "written": True}
-                 for q in questions if q["id"] in given]
+        tests = []
+        for q in questions:
+            if q["id"] not in given:
+                tests.append({"name": q["id"], "score": 0.0, "max_score": q["points"], "status": "not scored",
+                              "visibility": "hidden", "output": "written answer: not scored yet", "written": True})
+                continue
+            got = given[q["id"]]
+            status = "passed" if got >= q["points"] else "partial" if got > 0 else "failed"
+            tests.append({"name": q["id"], "score": got, "max_score": q["points"], "status": status,
+                          "visibility": "hidden", "output": f"written answer: {got:g}/{q['points']:g} points (TA)",
+                          "written": True})
         auto = sum(t["score"] for t in r["tests"])
         auto_possible = sum(t["max_score"] for t in r["tests"])
         written = sum(t["score"] for t in tests)
-        written_possible = sum(t["max_score"] for t in tests)
-        missing = len(questions) - len(tests)
-        line = (f"Autograded {auto:g}/{auto_possible:g} + written {written:g}/{written_possible:g} = "
-                f"{auto + written:g}/{auto_possible + written_possible:g}"
+        missing = sum(t["status"] == "not scored" for t in tests)
+        line = (f"Autograded {num(auto)}/{num(auto_possible)} + written {num(written)}/{num(written_possible)} = "
+                f"{num(auto + written)}/{num(auto_possible + written_possible)}"
                 + (f" ({missing} written question{'s' if missing != 1 else ''} not scored yet)." if missing else "."))
         merged.append({**r, "tests": [*r["tests"], *tests], "score": round(r["score"] + written, 4),
                        "output": f"{r['output']}\n{line}"})   # the first line stays the autograder's
@@ -263,9 +288,8 @@ def write_written_html(out_dir, questions, records, *, release_sha: str, variant
     if anonymous:   # file order would give names away (submissions are often named after students)
         subs.sort(key=lambda s: s["key"])
     initial = {s["key"]: s["scores"] for s in subs if s["scores"]}
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
-    html = env.get_template("written.html.j2").render(
+    from autograder.grading.html import environment
+    html = environment().get_template("written.html.j2").render(
         title=title, variant=variant, anonymous=anonymous, questions=questions, subs=subs,
         possible=sum(q["points"] for q in questions),
         config_json=_json_for_html({

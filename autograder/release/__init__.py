@@ -270,6 +270,40 @@ def _versions() -> dict:
             "numpy": numpy.__version__, "scikit-learn": sklearn.__version__, "otter-grader": otter.__version__}
 
 
+def write_release_json(out: Path, records: dict, *, worksheet: dict, versions: dict, seconds: float,
+                       config: str) -> dict:
+    """<out>/release.json: every variant's latest verified record, this run's and the earlier runs' into the
+    same out alike (a release of one variant keeps the others'). A variant that failed this time keeps its
+    earlier verified record — dist/<variant>/ still holds that release, since only a passing run publishes
+    — with this failure beside it under "failed"; with none (or a failure while publishing), its record is
+    the failure. Returns what was written."""
+    path = Path(out) / "release.json"
+    variants = {}
+    if path.is_file():
+        try:
+            variants = dict(json.loads(path.read_text(encoding="utf-8"))["variants"])
+        except (OSError, ValueError, KeyError, TypeError) as e:   # kept aside, not overwritten: it may be all there is
+            aside = path.with_name(f"release.json.unreadable-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+            path.rename(aside)
+            print(f"warning: {path}: unreadable ({type(e).__name__}); kept as {aside.name}, started afresh",
+                  file=sys.stderr)
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for name, record in records.items():
+        record = {**record, "released_at": at, "versions": versions}
+        earlier = variants.get(name)
+        published = "publish" in record.get("seconds", {})   # publishing started: dist/<variant>/ changed
+        if record["problems"] and isinstance(earlier, dict) and not earlier.get("problems") and not published:
+            variants[name] = {**{k: v for k, v in earlier.items() if k != "failed"},
+                              "failed": {"at": at, "problems": record["problems"], "seconds": record["seconds"],
+                                         "work": record.get("work")}}
+        else:
+            variants[name] = record
+    manifest = {"variants": variants, "worksheet": worksheet, "versions": versions, "seconds": seconds,
+                "config": config}
+    path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    return manifest
+
+
 def release(args) -> int:
     started = time.monotonic()
     cfg = load_config(args.config) if getattr(args, "config", None) else load_config()
@@ -293,9 +327,7 @@ def release(args) -> int:
     if not failed:
         shutil.rmtree(out / ".work", ignore_errors=True)
     total = round(time.monotonic() - started, 1)
-    manifest = {"variants": records, "worksheet": worksheet, "versions": _versions(), "seconds": total,
-                "config": str(cfg.path)}
-    (out / "release.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_release_json(out, records, worksheet=worksheet, versions=_versions(), seconds=total, config=str(cfg.path))
 
     print(f"\n{'variant':<12} {'solution':>9} {'blank':>7} {'leaks':>5} {'seconds':>8}  data")
     for n, r in records.items():

@@ -70,3 +70,38 @@ def class_of_three():
                              name="Bob Builder", student_id="900000002")),
         "carol": (0.0, written("carol", {}, name="", student_id="")),
     }
+
+
+def notebook(path: Path, name="", student_id="") -> Path:
+    """A notebook that only names its student (nothing in it is run: the grading is faked)."""
+    source = f"STUDENT_NAME = {name!r}\nSTUDENT_ID = {student_id!r}\n"
+    nb = {"cells": [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fake_grading(monkeypatch, tmp_path):
+    """`build.py grade` without running a notebook: the grading function writes a results.json whose score
+    is scores[file name] (default 5), and the release's written questions are QUESTIONS. Returns
+    (zip path, scores, calls: the file names graded by each run)."""
+    import autograder.grading.batch as batch
+    import autograder.grading.written as written_mod
+    zip_path = tmp_path / "lab8_wikipedia_autograder.zip"
+    zip_path.write_bytes(b"release one")
+    scores, calls = {}, []
+
+    def grade(paths, autograder_zip, out_dir, stems=None, **_):
+        out_dir, done = Path(out_dir), []
+        calls.append([Path(p).name for p in paths])
+        for path, stem in zip(paths, stems):
+            data = results(stem, scores.get(Path(path).name, 5.0))
+            (out_dir / stem).mkdir(parents=True, exist_ok=True)
+            (out_dir / stem / "results.json").write_text(json.dumps(data))
+            done.append({"submission": stem, "source": str(path), "outcome": "graded", **data})
+        return done
+
+    monkeypatch.setattr(batch, "grade_submissions", grade)
+    monkeypatch.setattr(written_mod, "release_questions", lambda zip_path, variant: QUESTIONS)
+    return zip_path, scores, calls

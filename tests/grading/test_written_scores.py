@@ -60,9 +60,11 @@ def test_written_scores_merge_into_grades_and_report(tmp_path, class_of_three):
     assert (grades["bob"]["written"], grades["bob"]["total"], grades["bob"]["w3_distance_changes"]) == ("1.0", "7.0", "")
     assert (grades["carol"]["written"], grades["carol"]["total"]) == ("0.0", "0.0")
     report = (run / "report.html").read_text()
-    assert "16.5 / 17" in report and "7 / 14" in report               # bob: 6 + 1 of 10 + 4 (w3 not scored yet)
+    assert "16.5 / 17" in report and "7 / 17" in report               # bob: 6 + 1 of 10 + 7: every written point
+    assert "autograded 6/10 + written 1/7 = 7/17" in report and "1 written question not scored yet" in report
     assert "w3_distance_changes" in report                          # a pass-rate row per written question
-    assert "written answer: 1.5/2" not in report                    # a TA's partial credit is no "failure"
+    assert "written answer: 1.5/2" not in report                    # a TA's partial credit is no "failure"…
+    assert '<span class="chip partial" title="partly scored by a TA">w2_penultimate_layer 1.5/2</span>' in report
     page = (run / "written.html").read_text()
     assert '"alice": {"w1_sparse_vs_dense": 2.0, "w2_penultimate_layer": 1.5' in page   # the page starts from them
 
