@@ -209,6 +209,7 @@ def test_a_record_naming_a_path_is_refused(tmp_path, class_of_three):
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.browser
 def test_pages_with_hostile_names_run_nothing_and_fetch_nothing(tmp_path, fake_grading):
     """Every name link and row of report.html, every tab and card of written.html clicked in headless
     Chromium: no dialog opens, no request leaves the page, no element carries an event handler."""
@@ -280,6 +281,7 @@ def test_pages_with_hostile_names_run_nothing_and_fetch_nothing(tmp_path, fake_g
     assert merge_main([str(graded), "--out", str(graded), "--written-scores", str(tmp_path / "scores.csv")]) == 0
 
 
+@pytest.mark.browser
 def test_a_right_to_left_mark_stays_inside_its_name(tmp_path):
     """U+202E in a student's name reverses that name only, not the student ID shown after it."""
     from selenium.webdriver.common.by import By

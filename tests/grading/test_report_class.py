@@ -141,6 +141,7 @@ def test_histogram_labels_have_room(n, possible):
         assert not b["show_count"] or len(str(b["count"])) * CHAR_W <= bar_w
 
 
+@pytest.mark.browser
 def test_report_in_a_browser_at_4_and_200(tmp_path):
     """The two reports in headless Chromium: links of failures lead to the student's row; no label of the
     histogram overlaps another at 5, 50 or 500 submissions; screenshots for a person to look at."""
