@@ -22,6 +22,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--release", default="dist", help="the release folder holding the autograder zip")
     p.add_argument("--zip", help="grade with this autograder zip instead")
     p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--cpus", type=float, default=0.5,
+                   help="--gradescope: the CPUs the container gets, as set in Gradescope's autograder settings "
+                        "(default 0.5, Gradescope's default)")
+    p.add_argument("--memory", type=float, default=3.0,
+                   help="--gradescope: the container's memory in GB, as set in Gradescope (default 3, the setting "
+                        "the README asks for; Gradescope's own default is 0.75)")
     p.add_argument("--timeout", type=int, default=None,
                    help="seconds the student side of one submission may run (default: the release's)")
     p.add_argument("--no-sandbox", action="store_true",
@@ -122,7 +128,8 @@ def main(argv=None) -> int:
         if not mine:
             results = []
         elif args.gradescope:
-            results = grade_like_gradescope(zip_path, paths, staging, jobs=args.jobs, timeout=args.timeout, stems=stems)
+            results = grade_like_gradescope(zip_path, paths, staging, jobs=args.jobs, timeout=args.timeout, stems=stems,
+                                            cpus=args.cpus, memory=int(args.memory * 2**30))
         else:
             results = grade_submissions(paths, zip_path, staging, jobs=args.jobs, timeout=args.timeout,
                                         mode="none" if args.no_sandbox else "auto", stems=stems, also_private=(out,))

@@ -213,7 +213,10 @@ def write_grades_csv(results, path, written_questions=(), written=None):
     return path
 
 
-def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path, timeout=None) -> dict:
+def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path, timeout=None,
+                         cpus: float = 0.5, memory: int = 3 * 2**30) -> dict:
+    from autograder.grading.container import Container
+    from autograder.shipped.grade import InvalidSubmission, checked_zip_members
     dest = inside(out_dir, out_dir / stem)   # before anything runs: the result replaces only this folder
     root = tmp / stem / "autograder"
     for sub_dir in ("source", "submission", "results"):
@@ -225,27 +228,40 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
     if sub.suffix.lower() == ".zip":   # Gradescope unpacks an uploaded zip into submission/
         try:
             with zipfile.ZipFile(sub) as zf:
-                zf.extractall(root / "submission")
-        except zipfile.BadZipFile:
-            pass
+                zf.extractall(root / "submission", checked_zip_members(zf, sub.name, sub.stat().st_size))
+        except (zipfile.BadZipFile, InvalidSubmission):
+            # unpacked by nobody: the grader finds the zip itself and says in one line what is wrong with it
+            shutil.copyfile(sub, root / "submission" / "submission.zip")
     elif sub.is_file():
         shutil.copyfile(sub, root / "submission" / sub.name)
     env = {**os.environ, "LAB8_AUTOGRADER_ROOT": str(root), "LAB8_PYTHON": sys.executable,
            "LAB8_TIMEOUT": str(timeout or "")}
-    subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.pop("LAB8_SANDBOX", None)   # as on Gradescope: the grader chooses its sandbox by what works
+    container = Container(cpus=cpus, memory=memory)
+    try:
+        subprocess.run(container.command(["bash", str(root / "source" / "run_autograder")]), env=env,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        trial = {"container": container.describe(), "memory_peak_bytes": container.memory_peak(),
+                 "oom_kills": container.oom_kills()}
+    finally:
+        container.close()
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(root / "results", dest)
     shutil.rmtree(root.parent, ignore_errors=True)
     data = json.loads((dest / "results.json").read_text())
+    data.setdefault("extra_data", {})["trial"] = trial
+    data.setdefault("extra_data", {}).setdefault("outcome", "graded")
+    (dest / "results.json").write_text(json.dumps(data, indent=2))
     outcome = data.get("extra_data", {}).get("outcome", "graded")
     return {"submission": stem, "source": str(sub), "outcome": outcome, **data}
 
 
 def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int = 1, timeout=None,
-                          progress=True, stems=None) -> list[dict]:
+                          progress=True, stems=None, cpus: float = 0.5, memory: int = 3 * 2**30) -> list[dict]:
     """Each submission through the zip's own set-up and its real run_autograder, as root, in an
-    /autograder tree laid out for it (path-mapped); results like `build.py grade` writes them."""
+    /autograder tree laid out for it (path-mapped), inside the container Gradescope gives (container.py:
+    `cpus` CPUs, `memory` bytes, Docker's capabilities, no user namespaces); results like `build.py grade`
+    writes them, with what the container was and the run's memory peak in extra_data.trial."""
     from autograder.shipped import sandbox
     from autograder.shipped.grade import GradingError
     if os.geteuid() != 0:
@@ -259,14 +275,14 @@ def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int 
     stems = list(stems) if stems is not None else unique_stems(submissions)
     for stem in stems:
         inside(out_dir, out_dir / stem)
-    if os.environ.get("LAB8_SANDBOX") == "user" or not sandbox.bwrap_works():
-        jobs = 1   # the user fallback kills every process of its user after each run: one at a time
+    jobs = 1   # in the container only the user fallback works, and it kills every process of its user
     with tempfile.TemporaryDirectory(prefix="lab8-gradescope-") as tmp:
         os.chmod(tmp, 0o755)
         with zipfile.ZipFile(zip_path) as zf:   # setup.sh's last step (its package installs are this machine's)
             zf.extractall(Path(tmp) / "setup")
         subprocess.run([sys.executable, "-m", "autograder.shipped.gradescope", "setup"], cwd=Path(tmp) / "setup", check=True)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(_one_like_gradescope, Path(zip_path), sub, stem, Path(tmp), out_dir, timeout)
+            futures = [pool.submit(_one_like_gradescope, Path(zip_path), sub, stem, Path(tmp), out_dir, timeout,
+                                   cpus, memory)
                        for sub, stem in zip(submissions, stems)]
             return [f.result() for f in tqdm(futures, desc="grading (gradescope)", unit="nb", disable=not progress)]

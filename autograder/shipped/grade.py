@@ -225,8 +225,26 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                     outcome, tests = "invalid submission", _zero_tests(spec, f"{e}. Nothing was graded; score 0.")
                     break
                 scratch = workspace / "scratch"
+                memory_before = sandbox.memory_counters()
                 state, returncode, expected = _run_student_side(scratch, release, mode, timeout, log_path, stop,
                                                                 threads, private, seed, share)
+                memory = sandbox.memory_counters()
+                if memory["oom_kills"] > memory_before["oom_kills"]:
+                    # the out-of-memory killer ended a process of this run: the machine's limit, seen from
+                    # outside the notebook (its own os.kill leaves no such count). Once more, then a TA looks.
+                    peak = f"{memory['peak'] / 2**20:.0f} MB" if memory["peak"] else "unknown"
+                    limit = f"{memory['limit'] / 2**20:.0f} MB" if memory["limit"] else "this machine's"
+                    with open(log_path, "a") as log:
+                        log.write(f"\n[grader] out of memory: the kernel was killed at the {limit} limit "
+                                  f"(peak {peak}){'; trying once more' if attempt == 0 else ''}\n")
+                    if attempt == 0:
+                        continue
+                    outcome = "infrastructure"
+                    notes.append(f"Memory: {limit} was not enough (peak {peak}); raise the autograder's memory "
+                                 "(Gradescope: 3 GB or more).")
+                    tests = _zero_tests(spec, f"The grader ran out of memory on this notebook (limit {limit}, peak "
+                                              f"{peak}), twice. Not the notebook's fault: a TA will regrade it.")
+                    break
                 evidence = Evidence(scratch)
                 status = evidence.json("status")
                 if state == "cancelled":

@@ -48,7 +48,8 @@ def warm_replay(source: Path) -> None:
 def _submitted_notebook(folder: Path, spec: GradingSpec) -> Path | None:
     found = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
     named = [p for p in found if p.name == spec.notebook]
-    return (named or found or [None])[0]
+    zips = sorted(folder.glob("*.zip"))   # a zip left packed (refused by whoever unpacked it): staged, and named
+    return (named or found or zips or [None])[0]
 
 
 def run(root: Path) -> dict:
@@ -65,14 +66,27 @@ def run(root: Path) -> dict:
 
 
 def fallback(root: Path, status: int) -> None:
+    """results.json when the grading run itself died. The container's memory counters tell a run the
+    out-of-memory killer ended (Gradescope's default 768 MB is too little for PyTorch) from one that ran out
+    of time: each container holds one submission, so any kill counted there was this grading's."""
     spec = GradingSpec.read(root / "source" / GRADING_FILE)
-    reason = ("the autograder ran out of time" if status in (124, 137)
-              else f"the autograder stopped unexpectedly (status {status})")
+    memory = sandbox.memory_counters()
+    if memory["oom_kills"]:
+        limit = f"{memory['limit'] / 2**20:.0f} MB" if memory["limit"] else "the container's memory"
+        peak = f", peak {memory['peak'] / 2**20:.0f} MB" if memory["peak"] else ""
+        reason, outcome = (f"the autograder ran out of memory ({limit}{peak}): the course staff must raise the "
+                           "autograder's memory (3 GB or more)", "infrastructure")
+    elif status in (124, 137):
+        reason, outcome = "the autograder ran out of time", "timeout"
+    else:
+        reason, outcome = f"the autograder stopped unexpectedly (status {status})", "grader error"
     tests = [{"name": q, "score": 0.0, "max_score": p, "status": "failed", "visibility": "visible",
-              "output": f"Not graded: {reason}. A TA will look."} for q, p in spec.questions.items()]
+              "output": f"Not graded: {reason}. Not the notebook's fault; a TA will look."}
+             for q, p in spec.questions.items()]
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(
-        {"score": 0.0, "output": f"Score 0: {reason}.", "tests": tests}, indent=1))
+        {"score": 0.0, "output": f"Score 0: {reason}.", "tests": tests,
+         "extra_data": {"outcome": outcome, "memory": memory}}, indent=1))
 
 
 def main(argv=None) -> int:
