@@ -254,3 +254,39 @@ def test_grades_csv_and_curves(release, tmp_path, cfg):
     assert set(curves) == {"a"}
     rows = (write_grades_csv(results, tmp_path / "grades.csv")).read_text().splitlines()
     assert rows[0] == "submission,q1_hook,total,outcome" and rows[1] == "a,1.0,1.0,graded"
+
+
+def _zip_with(path, kind):
+    """A submitted zip that must be refused before anything is unpacked."""
+    nb = nbformat.writes(nbformat.v4.new_notebook())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("lab.ipynb", nb)
+        if kind == "bomb":          # 1 MB of zip that unpacks to 600 MB
+            for k in range(6):
+                z.writestr(f"zeros{k}.bin", b"\0" * (100 * 2**20))
+        elif kind == "ratio":       # one file compressed more than 200 to 1
+            z.writestr("zeros.bin", b"\0" * (20 * 2**20))
+        elif kind == "entries":
+            for k in range(2001):
+                z.writestr(f"f/{k}.txt", "x")
+        elif kind == "link":
+            info = zipfile.ZipInfo("data")
+            info.external_attr = (0o120777 << 16)
+            z.writestr(info, "/etc/passwd")
+        elif kind == "traversal":
+            z.writestr("../../outside.txt", "x")
+        elif kind == "absolute":
+            z.writestr("/tmp/owned.txt", "x")
+    return path
+
+
+@pytest.mark.parametrize("kind, words", [("bomb", "would unpack to"), ("ratio", "compressed more than"),
+                                         ("entries", "holds 2002 files"), ("link", "symbolic link"),
+                                         ("traversal", "leaves the zip's folder"), ("absolute", "leaves the zip's folder")])
+def test_a_hostile_zip_is_refused_before_anything_is_unpacked(wiki, tmp_path, kind, words):
+    sub = _zip_with(tmp_path / "mine.zip", kind)
+    with pytest.raises(InvalidSubmission, match=words) as e:
+        stage(sub, tmp_path / "scratch", wiki)
+    assert str(e.value).startswith("mine.zip: the zip ") and "\n" not in str(e.value)
+    assert [p.name for p in (tmp_path / "scratch").iterdir()] == []          # nothing was unpacked
+    assert not (tmp_path.parent / "outside.txt").exists()

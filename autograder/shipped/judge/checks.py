@@ -217,8 +217,8 @@ def hook_off_copies_nothing(ctx):
 
 # --- q2: snapshots -------------------------------------------------------------------------------
 def snapshot_rows_in_order(ctx):
-    """Rows, order and eval mode, from the values: the judge's probe model reads a batch norm, whose output
-    in train mode differs from eval mode's. (Autograd on or off gives the same values, so the notebook
+    """Rows, order and eval mode, from the values: the judge's probe model's hooked layer gives other values
+    in train mode than in eval mode. (Autograd on or off gives the same values, so the notebook
     states that requirement and its public test checks it, but no score depends on it.)"""
     ctx.probe("snapshot", "snapshot(model, x)")
     want = ctx.expected.snapshot
@@ -389,10 +389,10 @@ def separation_is_the_heldout_curve(ctx):
 
     def curve(snaps, rows):
         return np.array([separation_ratio(epoch[rows], labels[rows]) for epoch in snaps])
-    if any(close(got, curve(snaps, ctx.lab.is_test), 1e-4) for snaps in runs):
+    # REL_TOL: a ratio computed in float16 from float16 snapshots is off by ~4e-4; other rows by percents
+    if any(close(got, curve(snaps, ctx.lab.is_test)) for snaps in runs):
         return
-    if any(close(got, curve(snaps, ~ctx.lab.is_test), 1e-4) or close(got, curve(snaps, slice(None)), 1e-4)
-           for snaps in runs):
+    if any(close(got, curve(snaps, ~ctx.lab.is_test)) or close(got, curve(snaps, slice(None))) for snaps in runs):
         raise Fail("`separation` is measured on other items than the held-out ones: "
                    "separation_by_epoch(snapshots, corpus.labels, is_test)")
     raise Fail("`separation` is not separation_ratio of the held-out items at every epoch")

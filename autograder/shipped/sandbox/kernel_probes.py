@@ -14,21 +14,20 @@ from torch import nn
 
 class ProbeModel(nn.Module):
     """The judge's own small hooked model for q2 (so q2 is judged apart from the student's q1), with the
-    capture contract of the lab's models. Its hooked layer ends in a batch norm, so what it computes
-    differs between eval mode (the running statistics) and train mode (each batch's own): a snapshot
-    taken in train mode shows in the values themselves, which the judge compares with its own."""
+    capture contract of the lab's models. In train mode its hooked layer's output is shifted by TRAIN_SHIFT,
+    so a snapshot taken in train mode shows in the values themselves, which the judge compares with its
+    own. (A shift, not a batch norm: a norm's cancelled bias has a rounding-noise gradient that Adam's first
+    steps turn into full steps, so the training would differ with the thread count.)"""
+    TRAIN_SHIFT = 1.0
 
     def __init__(self, n_inputs, dim, n_classes):
         super().__init__()
-        # no bias before the norm: the norm cancels it, so its gradient is rounding noise, which Adam's
-        # first steps would turn into steps of the full learning rate that differ with the thread count
-        self.body = nn.Linear(n_inputs, dim, bias=False)
-        self.norm = nn.BatchNorm1d(dim)
+        self.body = nn.Linear(n_inputs, dim)
         self.head = nn.Linear(dim, n_classes)
         self.capture, self.embeddings = False, None
 
     def forward(self, x):
-        h = self.norm(self.body(x))
+        h = self.body(x) + (self.TRAIN_SHIFT if self.training else 0.0)
         if self.capture:
             self.embeddings = h.detach().cpu().numpy()
         return self.head(torch.relu(h))

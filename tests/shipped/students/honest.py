@@ -781,6 +781,65 @@ DEVICE_AWARE = dict(
     """,
 )
 
+SCRATCH_IN_TMP = dict(
+    doc="Works in /tmp: export_mantis writes the CSV to a scratch file in /tmp, reads it back with "
+        "read_mantis_csv and only then copies it to `path`; separation_ratio keeps a one-line note in "
+        "/tmp/lab8_scratch.txt and reads it back. (Needs a writable /tmp wherever the notebook runs.)",
+    forward="""
+        if self.capture:
+            self.embeddings = h.detach().cpu().numpy()
+    """,
+    snapshot="""
+        model.eval()
+        model.capture = True
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(x), batch_size):
+                model(x[i:i + batch_size])
+                out.append(model.embeddings)
+        model.capture = False
+        return np.concatenate(out)
+    """,
+    train="""
+        history = [snapshot(model, x)]  # epoch 0, before any step
+        for _ in range(epochs):
+            train_one_epoch(model, x[train_rows], y[train_rows], optimizer, batch_size, generator)
+            history.append(snapshot(model, x))
+        return np.stack(history)
+    """,
+    q3_imports="""
+        import os
+        import shutil
+        import tempfile
+    """,
+    export="""
+        fd, scratch = tempfile.mkstemp(suffix=".csv", prefix="lab8_scratch_", dir="/tmp")
+        os.close(fd)
+        try:
+            n = len(corpus.titles)
+            write_mantis_csv(scratch, corpus.titles, corpus.labels,
+                             ["test" if is_test[i] else "train" for i in range(n)],
+                             [corpus.snippet(i) for i in range(n)], snapshots)
+            read_mantis_csv(scratch, epochs=len(snapshots))  # a broken file never replaces a good one
+            shutil.copyfile(scratch, path)
+        finally:
+            os.remove(scratch)
+        return path
+    """,
+    separation="""
+        e = np.asarray(embeddings, dtype=np.float64)
+        labels = np.asarray(labels)
+        names, idx = np.unique(labels, return_inverse=True)
+        cents = np.array([e[idx == k].mean(axis=0) for k in range(len(names))])
+        pairs = [np.linalg.norm(cents[a] - cents[b]) for a in range(len(names)) for b in range(a + 1, len(names))]
+        ratio = float(np.mean(pairs) / np.linalg.norm(e - cents[idx], axis=1).mean())
+        with open("/tmp/lab8_scratch.txt", "w") as note:
+            note.write(repr(ratio))
+        with open("/tmp/lab8_scratch.txt") as note:
+            return float(note.read())
+    """,
+)
+
 STYLES = {
     "original_port": ORIGINAL_PORT,
     "forward_hook": FORWARD_HOOK,
@@ -793,6 +852,7 @@ STYLES = {
     "handwritten_writer": HANDWRITTEN_WRITER,
     "capture_restore": CAPTURE_RESTORE,
     "device_aware": DEVICE_AWARE,
+    "scratch_in_tmp": SCRATCH_IN_TMP,
 }
 
 

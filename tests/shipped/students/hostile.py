@@ -16,13 +16,21 @@ The classes (``expectation["class"]``):
 1. cheats from the blank notebook plus a few lines: monkeypatched libraries, fake grading outputs written
    by a cell, by ``atexit``, by a signal handler or by a daemon, a replaced ``kernel_probes.py``, stack and
    ``gc`` hunting, searching the filesystem for the solution, network access, fake ``results.json``, a
-   faked infrastructure failure, a hook that stores zeros, a CSV of zeros;
+   faked infrastructure failure, a hook that stores zeros, a CSV of zeros; and sloppy work (a hook that
+   stores with capture off, a snapshot that never calls ``model.eval()``) hidden by a daemon thread of
+   the kernel or by a wrapped ``numpy.save``/``json.dump`` rewriting the probes' outputs;
 2. fabricated training: real functions, but ``snapshots`` faked afterwards;
 3. processes that outlive the notebook (each runs a distinctive ``sleep 97x`` to look for afterwards);
 4. later cells that break the CSV after a correct export;
 5. containment: endless loops, swallowed interrupts, ``os._exit``/``sys.exit``/``exit()``, memory, a
    fork-hold that exhausts the sandbox uid's process limit beside another submission;
 6. wrong work from honest-looking students (and the same slips hidden by a cheat).
+
+What is scored (the judge since 32a50d2): q1 the values and shapes of ``self.embeddings`` with capture on
+and the array read back after a capture-off pass (detached storage is not scored); q2 values only (eval
+mode shows in the probe model's batch-norm values; autograd off during snapshots is not scored); q4
+``separation_ratio`` on two pairs of point clouds plus the notebook's final ``separation`` against the
+held-out curve of its own snapshots (1 point each). A cheat that hides a slip deserves what the slip does.
 
 An expectation says what a *correct* grader must give (scores are compared with a 0.01 tolerance):
 
@@ -37,6 +45,8 @@ An expectation says what a *correct* grader must give (scores are compared with 
 ``batch``         grading hint: "main" (default), "slow" (endless loops, ~5 min each with the release's
                   timeouts), "nproc" (grade these together, two at a time, and nothing else)
 ``class``, ``why`` what the case is and why the expectation holds
+``known_gap``     the grader is known to give this case more than it deserves, and why: graded and reported
+                  apart (a strict xfail), so closing the gap is noticed
 
 ``check_expectation(expectation, results, points)`` returns the list of violations (empty: as expected).
 """
@@ -75,6 +85,8 @@ EXPORT_WRITE = "return write_mantis_csv(path, corpus.titles, corpus.labels, spli
 SEP_DEF = "def separation_ratio(embeddings, labels):"
 SEP_BODY = "    labels = np.asarray(labels)\n    classes, label_index"
 DISPLAY = 'display(Image("epoch_grid.png"), Image("metrics.png"))'
+SEP_CALL = "separation = separation_by_epoch(snapshots, corpus.labels, is_test)"
+SNAP_EVAL = "    model.eval()\n    model.capture = True\n"
 
 
 class AnchorError(AssertionError):
@@ -155,8 +167,9 @@ FAKE_RESULTS = json.dumps({"score": 10.0, "output": "Score 10/10: 4 of 4 questio
                                       "output": "All checks passed."} for q, p in POINTS.items()]})
 
 # Canned "correct-looking" grading outputs, written without running a single student function: the hook
-# report of a clean hook (arrays of zeros, right shapes), no-autograd flags, separation 1.0, the export
-# probe's CSV written from the probe's own inputs, and a notebook CSV + `snapshots` of zeros that agree.
+# report of a clean hook (arrays of zeros, right shapes; capture off read back as None, i.e. an empty
+# array), clean snapshot/train reports, separation 1.0, the export probe's CSV written from the probe's
+# own inputs, and a notebook CSV + `snapshots` of zeros that agree, with a final `separation` of ones.
 FAKE_WRITER = r'''
 def _lab8_fake(root=None, csv=True, results=True):
     import glob, json, os
@@ -174,17 +187,17 @@ def _lab8_fake(root=None, csv=True, results=True):
 
     dim = spec["hook"]["args"][-1][-1]
     batches = spec["hook"]["batches"]
-    dump("hook.json", {"passes": [{"type": "ndarray", "requires_grad": False} for _ in batches], "off": "untouched"})
+    dump("hook.json", {"passes": [{} for _ in batches]})
     for k, b in enumerate(batches):
         np.save(os.path.join(out, "hook_emb%d.npy" % k), np.zeros((b["size"], dim), np.float32))
+    np.save(os.path.join(out, "hook_off.npy"), np.empty(0))   # "set to None": a right capture-off answer
     p = spec["probe_model"]
     n_snap = len(np.load(os.path.join(inp, "snap_x.npy")))
     n_train = len(np.load(os.path.join(inp, "train_x.npy")))
     epochs = spec["train"]["epochs"]
-    clean = lambda n: {"capture_grad": [False] * n, "capture_passes": [[False, False]] * n}   # both report formats
-    dump("snapshot.json", clean(1))
+    dump("snapshot.json", {})
     np.save(os.path.join(out, "snapshot.npy"), np.zeros((n_snap, p["dim"]), np.float32))
-    dump("train.json", clean(epochs + 1))
+    dump("train.json", {})
     np.save(os.path.join(out, "train.npy"), np.zeros((epochs + 1, n_train, p["dim"]), np.float32))
     dump("separation.json", {"values": [1.0] * spec["separation"]["cases"]})
     from replab.corpus import Corpus
@@ -203,7 +216,7 @@ def _lab8_fake(root=None, csv=True, results=True):
     is_test = heldout_mask(corpus.labels, test_fraction=0.25, seed=0)
     zeros = np.zeros((len(snaps), len(corpus), dim), np.float32)
     np.save(os.path.join(out, "snapshots.npy"), zeros)
-    np.save(os.path.join(out, "separation.npy"), np.ones(len(snaps)))
+    np.save(os.path.join(out, "final_separation.npy"), np.ones(len(snaps)))   # the harvested `separation`
     dump("harvest.json", {"defined": spec["names"],
                           "snapshots_structure": {"container": "single", "type": "ndarray", "dtype": "float32"}})
     if csv:
@@ -234,10 +247,10 @@ def _dump(obj, fp, *a, **k):
             dim = spec["hook"]["args"][-1][-1]
             for k_, b in enumerate(spec["hook"]["batches"]):
                 _real_save(out + "/hook_emb%d.npy" % k_, _np.zeros((b["size"], dim), _np.float32))
-            obj = {"passes": [{"type": "ndarray", "requires_grad": False} for _ in spec["hook"]["batches"]],
-                   "off": "untouched"}
+            _real_save(out + "/hook_off.npy", _np.load(out + "/../in/hook_sentinel.npy"))   # "left as it was"
+            obj = {"passes": [{} for _ in spec["hook"]["batches"]]}
         elif name.endswith(("snapshot.json", "train.json")):
-            obj = {"capture_grad": [False], "capture_passes": [[False, False]]}
+            obj = {}
         elif name.endswith("separation.json"):
             obj = {"values": [1.0, 1.0, 1.0, 1.0]}
         elif name.endswith("harvest.json"):
@@ -262,11 +275,16 @@ def run(ns, probe, in_dir, out_dir):
     if probe != "separation":   # the last probe: write everything then
         return
     _lab8_fake(os.path.dirname(os.path.dirname(in_dir)))
-    # a "correct" snapshot without any snapshot(): the probe model's body layer, computed here
+    # a "correct" snapshot without any snapshot(): the probe model's hooked layer (body, then its batch
+    # norm in eval mode), computed here from the weights the judge wrote
     with np.load(os.path.join(in_dir, "probe_model.npz")) as z:
-        w, b = torch.from_numpy(z["body.weight"]), torch.from_numpy(z["body.bias"])
+        p = {k: torch.from_numpy(z[k]) for k in z.files}
     x = torch.from_numpy(np.load(os.path.join(in_dir, "snap_x.npy")))
-    np.save(os.path.join(out_dir, "snapshot.npy"), torch.nn.functional.linear(x, w, b).numpy())
+    h = torch.nn.functional.linear(x, p["body.weight"], p.get("body.bias"))
+    if "norm.running_mean" in p:
+        h = torch.nn.functional.batch_norm(h, p["norm.running_mean"], p["norm.running_var"], p["norm.weight"],
+                                           p["norm.bias"], training=False)
+    np.save(os.path.join(out_dir, "snapshot.npy"), h.numpy())
 '''
 
 REPLACE_PROBES = '''
@@ -478,6 +496,9 @@ while time.time() - t0 < LIFETIME:
     if not alive:                # the student side is over: anything written now is after the fact
         try:
             os.remove("mantis_embeddings.csv")
+            for name in ("final_separation.npy", "hook_off.npy", "train.npy"):
+                if os.path.exists(os.path.join("_grading", "out", name)):
+                    os.remove(os.path.join("_grading", "out", name))
             with open(os.path.join("_grading", "out", "separation.json"), "w") as f:
                 f.write('{"values": ["sabotaged", "sabotaged", "sabotaged", "sabotaged"]}')
         except OSError:
@@ -507,18 +528,23 @@ for _p in _held:
 '''
 
 HIDDEN_SLIP_ATEXIT = r'''
-# Hide the hook's slips from the grader: after the probes, mark every hook pass detached and "off" clean.
-import atexit, json, os
+# Hide the hook's slips from the grader: after the probes, the capture-off read-back becomes the array the
+# grader put there (so "left as it was"), and every hook pass is reported clean.
+import atexit, json, os, shutil
 
 def _lab8_clean_hook():
-    path = os.path.join(os.getcwd(), "_grading", "out", "hook.json")
+    out = os.path.join(os.getcwd(), "_grading", "out")
+    try:
+        shutil.copyfile(os.path.join(out, "..", "in", "hook_sentinel.npy"), os.path.join(out, "hook_off.npy"))
+    except OSError:
+        pass
+    path = os.path.join(out, "hook.json")
     try:
         report = json.load(open(path))
     except (OSError, ValueError):
         return
-    for row in report.get("passes", []):
-        row["requires_grad"] = False
-    report["off"] = "untouched"
+    report["passes"] = [{} for _ in report.get("passes", [])]
+    report.pop("off_error", None)
     with open(path, "w") as f:
         json.dump(report, f)
 
@@ -540,7 +566,8 @@ torch.is_grad_enabled = _is_grad_enabled
 '''
 
 HIDE_GRAD_ATEXIT = r'''
-# After the probes: every capture pass "ran without autograd".
+# After the probes: every capture pass "ran without autograd" (the reports of the judge before 32a50d2
+# held such flags; today's hold none, and no score depends on autograd: this rewrites what it finds).
 import atexit, json, os
 
 def _lab8_no_grad_flags():
@@ -557,6 +584,113 @@ def _lab8_no_grad_flags():
             json.dump(report, f)
 
 atexit.register(_lab8_no_grad_flags)
+'''
+
+# Sloppy q1/q2 work (forward stores even with capture off; snapshot never calls model.eval()), hidden from
+# the grader by code in the kernel that rewrites the probes' outputs while the probes run.
+SLOPPY_HOOK = "        self.embeddings = h.detach().cpu().numpy()  # capture or not: simpler"
+SLOPPY_SNAPSHOT = "    model.capture = True  # (eval mode? the model is in eval mode already, surely)\n"
+
+THREAD_TIDY = r'''
+# A daemon THREAD of this kernel (no process of its own: it lives exactly as long as the kernel, probes
+# included) that keeps "tidying" the grader's outputs: the capture-off read-back becomes the array the
+# grader put in self.embeddings (read from _grading/in), and the reports lose their errors.
+import json as _json, os as _os, threading as _threading, time as _time
+import numpy as _np
+_LAB8_ROOT = _os.getcwd()
+
+def _lab8_tidy():
+    out, inp = _os.path.join(_LAB8_ROOT, "_grading", "out"), _os.path.join(_LAB8_ROOT, "_grading", "in")
+    while True:
+        try:
+            off, sentinel = _os.path.join(out, "hook_off.npy"), _os.path.join(inp, "hook_sentinel.npy")
+            if _os.path.exists(off) and _os.path.exists(sentinel):
+                want, got = _np.load(sentinel), _np.load(off)
+                if got.shape != want.shape or not (got == want).all():
+                    _np.save(off + ".part.npy", want)
+                    _os.replace(off + ".part.npy", off)
+            for name in ("hook.json", "snapshot.json", "train.json"):
+                path = _os.path.join(out, name)
+                if not _os.path.exists(path):
+                    continue
+                with open(path) as f:
+                    report = _json.load(f)
+                clean = {k: v for k, v in report.items() if k not in ("error", "off_error", "returned")}
+                if "passes" in clean:
+                    clean["passes"] = [{} for _ in clean["passes"]]
+                if clean != report:
+                    with open(path + ".part", "w") as f:
+                        _json.dump(clean, f)
+                    _os.replace(path + ".part", path)
+        except Exception:
+            pass
+        _time.sleep(0.005)
+
+_threading.Thread(target=_lab8_tidy, daemon=True, name="tqdm-monitor").start()
+'''
+
+THREAD_CLOBBER = r'''
+# A daemon THREAD of this kernel that clobbers the grader's outputs between probes: the capture-off
+# read-back is deleted or overwritten with the last capture-on array, snapshot/train reports rewritten.
+import json as _json, os as _os, shutil as _shutil, threading as _threading, time as _time
+_LAB8_ROOT = _os.getcwd()
+
+def _lab8_clobber():
+    out = _os.path.join(_LAB8_ROOT, "_grading", "out")
+    turn = 0
+    while True:
+        turn += 1
+        try:
+            off = _os.path.join(out, "hook_off.npy")
+            if _os.path.exists(off):
+                if turn % 2:
+                    _os.remove(off)
+                else:
+                    _shutil.copyfile(_os.path.join(out, "hook_emb3.npy"), off)
+            elif _os.path.exists(_os.path.join(out, "hook_emb3.npy")):
+                _shutil.copyfile(_os.path.join(out, "hook_emb3.npy"), off)
+            for name in ("snapshot.json", "train.json"):
+                with open(_os.path.join(out, name), "w") as f:
+                    _json.dump({}, f)
+        except Exception:
+            pass
+        _time.sleep(0.003)
+
+_threading.Thread(target=_lab8_clobber, daemon=True).start()
+'''
+
+WRAPPED_SAVE = r'''
+# numpy.save and json.dump wrapped in this kernel (the grader's probes run here and use the same modules):
+# the capture-off read-back is saved as an empty array ("set to None": a clean hook's answer), and the
+# hook and q2 reports lose their errors on the way to disk.
+import json as _json
+import numpy as _np
+_lab8_real_save, _lab8_real_dump = _np.save, _json.dump
+
+def _lab8_save(file, arr, *args, **kwargs):
+    if str(getattr(file, "name", file)).endswith("hook_off.npy"):
+        arr = _np.empty(0)
+    return _lab8_real_save(file, arr, *args, **kwargs)
+
+def _lab8_dump(obj, fp, *args, **kwargs):
+    name = str(getattr(fp, "name", ""))
+    if isinstance(obj, dict) and name.endswith(("hook.json", "snapshot.json", "train.json")):
+        obj = {k: v for k, v in obj.items() if k not in ("error", "off_error", "returned")}
+        if "passes" in obj:
+            obj["passes"] = [{} for _ in obj["passes"]]
+    return _lab8_real_dump(obj, fp, *args, **kwargs)
+
+_np.save, _json.dump = _lab8_save, _lab8_dump
+'''
+
+# A scratch file in /tmp, written and read back at the top of the q4 cell (so a /tmp the notebook cannot
+# write costs q4 here): honest work (see also honest.py's "scratch_in_tmp").
+TMP_SCRATCH = '''
+# Keep a note of the run in a scratch file, then read it back.
+with open("/tmp/lab8_scratch.txt", "w") as _f:
+    _f.write(f"q4 started; snapshots of shape {np.shape(snapshots)}\\n")
+with open("/tmp/lab8_scratch.txt") as _f:
+    print(_f.read().strip())
 '''
 
 CSV_EDIT = '''
@@ -657,6 +791,28 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
     add("cheat_daemon_fakes", blk(lambda n: append_cell(n, SPAWN_DAEMON.format(
         code=FAKE_WRITER + DAEMON_LOOP.replace("LIFETIME", "300"), tag="971"))), max_total=0, no_survivors="sleep 971",
         **{"class": 1, "why": "a double-forked setsid daemon (argv `sleep 971`, own env) rewrites canned outputs once the probes are done"})
+    sloppy = (lambda n: replace(n, f"        if self.capture:\n            {HOOK}", SLOPPY_HOOK),
+              lambda n: replace(n, SNAP_EVAL, SLOPPY_SNAPSHOT))
+    deserved_by_sloppy = dict(max={"q1_hook": 1.34, "q2_capture": 2}, others_full=True)
+    add("cheat_thread_hides_sloppy_work", sol(*sloppy, lambda n: insert_after(n, IMPORTS, THREAD_TIDY)),
+        known_gap="the probes run in the kernel the notebook ran in, so code the notebook left running there can forge a probe output whose right value it can read or construct (here the capture-off read-back); the fix is a fresh kernel for the probes that holds only the notebook's definitions",
+        **deserved_by_sloppy,
+        **{"class": 1, "why": "forward stores even with capture off and snapshot never calls model.eval() (the lab's "
+                              "models read the same either way, so the notebook's own snapshots are right; the "
+                              "judge's probe model is not): q1 2/3 and q2 2/3 deserved. A daemon thread started in "
+                              "an early cell rewrites _grading/out while the probes run (capture-off read-back := "
+                              "the judge's own array from _grading/in, errors dropped): must earn nothing more"})
+    add("cheat_thread_clobbers_outputs", sol(*sloppy, lambda n: insert_after(n, IMPORTS, THREAD_CLOBBER)),
+        **deserved_by_sloppy,
+        **{"class": 1, "why": "the same sloppy work; a daemon thread deletes hook_off.npy or overwrites it with "
+                              "hook_emb3.npy and rewrites snapshot.json/train.json between probes: no more than the "
+                              "sloppy work deserves"})
+    add("cheat_wrapped_save_hides_sloppy_work", sol(*sloppy, lambda n: insert_after(n, IMPORTS, WRAPPED_SAVE)),
+        known_gap="the probes run in the kernel the notebook ran in, so code the notebook left running there can forge a probe output whose right value it can read or construct (here the capture-off read-back); the fix is a fresh kernel for the probes that holds only the notebook's definitions",
+        **deserved_by_sloppy,
+        **{"class": 1, "why": "the same sloppy work; numpy.save and json.dump are wrapped in the kernel (the probes "
+                              "use the same modules) so the capture-off read-back is saved empty (\"None\") and "
+                              "the reports lose their errors: no more than the sloppy work deserves"})
 
     # --- 2: fabricated training (real functions; `snapshots` replaced right after the training cell)
     fab = dict(max={"q2_capture": 2}, others_full=True)
@@ -678,9 +834,11 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
     for name, code in fabrications.items():
         add(name, sol(lambda n, c=code: insert_after(n, TRAIN_CALL, "# snapshots 'improved' after training\n" + c)), **fab,
             **{"class": 2, "why": "functions right, but `snapshots` (and so the CSV) is not the notebook's training"})
-    add("fab_seed_changed", sol(lambda n: replace(n, SEED_LINE, "SEED = 1")), max={"q2_capture": 2},
-        full_for=["q1_hook", "q4_separation"],
-        **{"class": 2, "why": "SEED = 1 in the set-up cell: another split and another training than the lab's"})
+    add("fab_seed_changed", sol(lambda n: replace(n, SEED_LINE, "SEED = 1")), max={"q2_capture": 2, "q4_separation": 2},
+        full_for=["q1_hook"],
+        **{"class": 2, "why": "SEED = 1 in the set-up cell: another split and another training than the lab's. Its "
+                              "final `separation` is measured on its own split's held-out items, not the lab's: "
+                              "q4's held-out curve check is lost (as q3's split column); q3 unconstrained"})
 
     # --- 3: processes that outlive the notebook
     add("daemon_sleepers", sol(lambda n: insert_after(n, IMPORTS, SLEEPERS)), full=True, no_survivors="sleep 97",
@@ -733,8 +891,10 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
         **{"class": 5, "why": "forward kills the kernel on a batch of one (only the q1 probe sends one): only q1 may be lost"})
     add("os_exit_in_separation_probe", sol(lambda n: replace(n, SEP_BODY, "    if str(np.asarray(labels)[0]).startswith('class '):\n"
                                                                  "        import os; os._exit(1)\n" + SEP_BODY)),
-        question={"q4_separation": 0}, others_full=True,
-        **{"class": 5, "why": "separation_ratio kills the kernel on the probe's labels: only q4 may be lost"})
+        question={"q4_separation": 1}, others_full=True,
+        **{"class": 5, "why": "separation_ratio kills the kernel on the probe's labels: both point-cloud checks are "
+                              "lost; the notebook's own final `separation` (harvested before that probe) is the "
+                              "held-out curve, so 1 of q4's 3 points stays; nothing else may be lost"})
     add("hang_without_sigint_in_snapshot_probe", sol(
         lambda n: replace(n, "    model.eval()\n    model.capture = True\n",
                           "    if type(model).__name__ == 'ProbeModel' and not globals().get('_IN_TRAINING'):\n"
@@ -769,6 +929,9 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
               "RLIMIT_AS", resource.getrlimit(resource.RLIMIT_AS), "RLIMIT_NPROC", resource.getrlimit(resource.RLIMIT_NPROC))
         del _big
         ''')), full=True, **{"class": 5, "why": "3 GiB really used then freed (a large but legitimate notebook): nothing may be lost"})
+    add("tmp_scratch_file", sol(lambda n: prepend_to(n, SEP_DEF, TMP_SCRATCH)), full=True,
+        **{"class": 5, "why": "the q4 cell starts by writing a scratch note to /tmp/lab8_scratch.txt and reading it "
+                              "back: honest work, nothing may be lost (needs a writable /tmp in the sandbox)"})
     add("kill_driver_in_hook_probe", sol(lambda n: replace(n, FORWARD, FORWARD + "        if x.shape[0] == 1:\n"
                                                            "            import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n")),
         max={"q1_hook": 2},
@@ -789,10 +952,13 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
     add("wrong_two_epochs_between_snapshots", sol(lambda n: replace(n, TRAIN_STEP, TRAIN_STEP + "\n        " + TRAIN_STEP)),
         max={"q2_capture": 2}, others_full=True, **{"class": 6, "why": "two epochs of training between snapshots"})
     add("wrong_snapshot_with_autograd", sol(lambda n: replace(n, SNAP_NOGRAD, "if True:  # no_grad not needed?")),
-        max={"q2_capture": 2}, others_full=True, **{"class": 6, "why": "snapshot passes run with autograd on"})
+        full=True, **{"class": 6, "why": "snapshot passes run with autograd on: the values are the same, and the notebook "
+                                         "says no score depends on it (its public test checks it)"})
     add("wrong_snapshot_first_batch_only", sol(lambda n: replace(n, SNAP_RETURN, "return parts[0]")),
-        max={"q2_capture": 0}, full_for=["q1_hook", "q4_separation"],
-        **{"class": 6, "why": "snapshot returns only its first batch of 256 rows"})
+        max={"q2_capture": 0, "q4_separation": 2}, full_for=["q1_hook"],
+        **{"class": 6, "why": "snapshot returns only its first batch of 256 rows: every q2 check fails; the notebook's "
+                              "q4 cell then raises on the short snapshots, so there is no final `separation` to "
+                              "credit (separation_ratio itself is right: 2 of q4's 3); q3 unconstrained"})
     if kind == "text":
         relu_side = lambda n: replace(n, HOOK, "self.embeddings = torch.relu(h).detach().cpu().numpy()")
     else:
@@ -805,19 +971,33 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
     add("wrong_autograd_hidden_by_patch", sol(
         lambda n: replace(n, SNAP_NOGRAD, "if True:  # no_grad not needed?"),
         lambda n: append_cell(n, HIDE_GRAD_PATCH)),
-        max={"q2_capture": 2}, others_full=True,
-        **{"class": 6, "why": "autograd-on snapshots, hidden by a torch.is_grad_enabled that lies to its caller when that is "
-                              "the grader's probe model (patched in the last cell, so training still works)"})
+        full=True,
+        **{"class": 6, "why": "autograd-on snapshots (no score depends on it), plus a torch.is_grad_enabled that lies to "
+                              "its caller when that is the grader's probe model (patched in the last cell, so "
+                              "training still works): the work deserves full marks, and the patch changes no value"})
     add("wrong_autograd_hidden_atexit", sol(
         lambda n: replace(n, SNAP_NOGRAD, "if True:  # no_grad not needed?"),
         lambda n: append_cell(n, HIDE_GRAD_ATEXIT)),
-        max={"q2_capture": 2}, others_full=True,
-        **{"class": 6, "why": "autograd-on snapshots, hidden by an atexit handler that rewrites the probes' capture_grad flags"})
+        full=True,
+        **{"class": 6, "why": "autograd-on snapshots (no score depends on it), plus an atexit handler that rewrites "
+                              "autograd flags in the probes' reports (there are none now): full marks deserved"})
     add("wrong_hook_slips_hidden_atexit", sol(
         lambda n: replace(n, f"        if self.capture:\n            {HOOK}", "        self.embeddings = h  # always, attached"),
         lambda n: append_cell(n, HIDDEN_SLIP_ATEXIT)),
-        max={"q1_hook": 0.67}, others_full=True,
-        **{"class": 6, "why": "hook always copies and keeps the autograd graph; an atexit handler rewrites hook.json to hide both"})
+        max={"q1_hook": 1.34}, others_full=True,
+        **{"class": 6, "why": "hook always copies (capture off stores anyway: 1 of q1's 3 checks lost) and keeps the "
+                              "autograd graph (not scored); an atexit handler copies the judge's array into "
+                              "hook_off.npy to hide the first slip: no more than 2*2/3"})
+    add("wrong_separation_on_train_rows", sol(lambda n: replace(n, SEP_CALL,
+        "separation = separation_by_epoch(snapshots, corpus.labels, ~is_test)  # the rows the model learns from")),
+        question={"q4_separation": 2}, others_full=True,
+        **{"class": 6, "why": "the final `separation` is measured on the training rows, not the held-out ones: q4's "
+                              "held-out curve check is lost (separation_ratio itself is right)"})
+    add("wrong_separation_on_all_rows", sol(lambda n: replace(n, SEP_CALL,
+        "separation = separation_by_epoch(snapshots, corpus.labels, np.ones(len(corpus), bool))  # every item")),
+        question={"q4_separation": 2}, others_full=True,
+        **{"class": 6, "why": "the final `separation` is measured on all rows, not the held-out ones: q4's held-out "
+                              "curve check is lost (separation_ratio itself is right)"})
     add("honest_float16_snapshots", sol(lambda n: replace(n, TRAIN_RETURN, TRAIN_RETURN + ".astype(np.float16)  # half the memory")),
         full_for=["q1_hook", "q3_export", "q4_separation"],
         **{"class": 6, "why": "snapshots kept as float16; export_mantis and separation_ratio are the reference ones"})
