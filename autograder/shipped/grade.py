@@ -199,7 +199,7 @@ def _summary(tests) -> str:
     score = sum(t["score"] for t in tests)
     possible = sum(t["max_score"] for t in tests)
     failed = [t["name"] for t in tests if t["status"] != "passed"]
-    line = f"Score {score:g}/{possible:g}: {len(tests) - len(failed)} of {len(tests)} questions passed"
+    line = f"Score {round(score, 2):g}/{possible:g}: {len(tests) - len(failed)} of {len(tests)} questions passed"
     return line + (f"; failed: {', '.join(failed)}." if failed else ".")
 
 
