@@ -274,7 +274,8 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
             os.chmod(folder, 0o700)
         cmd = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
                "--bounding-set=-all", "--no-new-privs", "--", *argv]
-        popen_env = base_env
+        # the user's processes are this run's alone (one at a time): the driver may end them all
+        popen_env = {**base_env, "LAB8_SANDBOX_OWN_UID": "1"}
     else:
         cmd, popen_env = argv, {**os.environ, **base_env}
     deadline = time.monotonic() + timeout

@@ -140,16 +140,35 @@ class Run:
             client.timeout = saved
             self.save()
 
+    def start(self, nb):
+        """A client for nb with its kernel's start counted; None after a second failed start."""
+        client = self.client(nb)
+        self.status["kernel_starts"] += 1
+        self.save()
+        return client
+
+    def failed_start(self, e) -> bool:
+        """A kernel that died before replying to kernel_info (no cell ran): True when it is the second."""
+        if "kernel_info" not in str(e) and "Kernel died" not in str(e):
+            raise e
+        self.failed_starts += 1
+        if self.failed_starts >= 2:
+            self.status["infrastructure"] = "the Python kernel did not start (twice)"
+            return True
+        return False
+
     def main(self):
+        """1. The notebook in its kernel, then the harvest (its final `snapshots` and `separation`), then that
+        kernel and everything the notebook started are killed. 2. The other probes in a fresh kernel that
+        holds only the notebook's definitions (definitions_source): nothing the notebook left running — a
+        thread, a wrapped library, an exit handler, a process — is there to rewrite what a probe writes."""
         path = os.path.join(self.workdir, self.spec["notebook"])
         nb = nbformat.read(path, as_version=4)
         probes = list(self.spec["probes"])
-        first, failed_starts = True, 0
-        while True:
+        first, self.failed_starts = True, 0
+        while not self.status["infrastructure"]:
             run_nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # a clean copy for every kernel
-            client = self.client(run_nb)
-            self.status["kernel_starts"] += 1
-            self.save()
+            client = self.start(run_nb)
             try:
                 with client.setup_kernel():
                     bad = self.run_notebook(client, run_nb, first)
@@ -160,23 +179,120 @@ class Run:
                         self.skip.add(bad)
                         self.status["skipped"] = sorted(self.skip)
                         continue
+                    if "harvest" in probes:
+                        probes.remove("harvest")
+                        self.run_probe(client, "harvest")
+                    # killed, not shut down: no exit handler of the notebook's runs
+                    run_sync(client.km.shutdown_kernel)(now=True)
+                    break
+            except RuntimeError as e:
+                if self.failed_start(e):
+                    break
+        end_all_others()
+        definitions = definitions_source(nb, self.skip)
+        while probes and not self.status["infrastructure"]:
+            # one cell for execute_cell's bookkeeping (it stores each cell it runs at its index)
+            client = self.start(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
+            try:
+                with client.setup_kernel():
+                    self.define(client, definitions)
                     while probes:
                         if not self.run_probe(client, probes.pop(0)):
-                            break
+                            break   # the kernel died or hung: a fresh one for the next probe
                     else:
-                        # killed, not shut down: no exit handler of the notebook's runs after the probes
                         run_sync(client.km.shutdown_kernel)(now=True)
-                        break
-            except RuntimeError as e:  # the kernel died before replying to kernel_info: no cell ran
-                if "kernel_info" not in str(e) and "Kernel died" not in str(e):
-                    raise
-                failed_starts += 1
-                if failed_starts >= 2:
-                    self.status["infrastructure"] = "the Python kernel did not start (twice)"
-                    break
+            except RuntimeError as e:
+                self.failed_start(e)
+            end_all_others()
         self.status["finished"] = True
         self.save()
         return NO_KERNEL if self.status["infrastructure"] else 0
+
+    def define(self, client, definitions):
+        """The notebook's definitions, one statement at a time (one that fails leaves the others defined)."""
+        code = ("get_ipython().ask_exit = lambda *a, **k: None\n"
+                f"for _lab8_src in {definitions!r}:\n"
+                "    try:\n"
+                "        exec(compile(_lab8_src, 'notebook', 'exec'), globals())\n"
+                "    except BaseException:\n"
+                "        pass\n"
+                "del _lab8_src")
+        saved, client.timeout = client.timeout, self.spec["cell_timeout"]
+        try:
+            client.execute_cell(nbformat.v4.new_code_cell(code), 0, store_history=False)
+        except (CellTimeoutError, DeadKernelError):
+            pass   # the probes then find what is defined, or report the kernel gone
+        finally:
+            client.timeout = saved
+
+
+def definitions_source(nb, skip=()) -> list[str]:
+    """The top-level statements of the notebook's code cells (those not left out) that define what the
+    probes call: imports, functions, classes, assignments of constants, and the assignments those need by
+    name (e.g. a constant a function reads), in notebook order. Expressions and other calls (a training
+    run, a thread started, a library patched through an attribute) are left out."""
+    import ast
+    import symtable
+    from IPython.core.inputtransformer2 import TransformerManager
+    transform = TransformerManager().transform_cell
+    nodes = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or index in skip:
+            continue
+        try:
+            nodes += ast.parse(transform(cell.source)).body
+        except SyntaxError:
+            continue
+
+    def names_in(node):
+        """The global names node reads (not its functions' parameters or locals): from Python's symtable."""
+        found = set()
+
+        def walk(table):
+            for sym in table.get_symbols():
+                if sym.is_referenced() and (table.get_type() == "module" or sym.is_global()):
+                    found.add(sym.get_name())
+            for child in table.get_children():
+                walk(child)
+        walk(symtable.symtable(ast.unparse(node), "notebook", "exec"))
+        return found
+
+    def assigned(node):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if all(isinstance(t, ast.Name) for t in targets):
+            return {t.id for t in targets}
+        return None   # an attribute or item assigned (`np.save = …`): never a definition
+
+    keep, candidates, needed = set(), {}, set()
+    for i, node in enumerate(nodes):
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            keep.add(i)
+            needed |= names_in(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and assigned(node):
+            try:
+                ast.literal_eval(node.value)
+                keep.add(i)
+            except ValueError:
+                candidates[i] = assigned(node)
+    changed = True
+    while changed:   # the assignments the kept code reads, and what those read in turn
+        changed = False
+        for i, targets in candidates.items():
+            if i not in keep and targets & needed:
+                keep.add(i)
+                needed |= names_in(nodes[i].value)
+                changed = True
+    return [ast.unparse(nodes[i]) for i in sorted(keep)]
+
+
+def end_all_others():
+    """Kill every other process this driver can signal: the notebook's kernel and whatever it started. Only
+    where that is this run alone (bubblewrap's PID namespace, or the sandbox user's one run at a time)."""
+    if os.environ.get("LAB8_SANDBOX_PID_NAMESPACE") == "1" or os.environ.get("LAB8_SANDBOX_OWN_UID") == "1":
+        try:
+            os.kill(-1, 9)
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":
@@ -185,13 +301,9 @@ if __name__ == "__main__":
     os.environ["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="lab8k")
     undumpable()
     status = Run(os.path.abspath(sys.argv[1])).main()
-    if os.environ.get("LAB8_SANDBOX_PID_NAMESPACE") == "1":
-        # Under bubblewrap every process here dies with the namespace, but only after this driver has
-        # exited: a process of the notebook's that waits for that moment could still change what the
-        # judge reads. kill(-1) reaches every other process of this namespace at once (the kernel
-        # holds the task list while it signals, so a process forking in a loop cannot slip past).
-        try:
-            os.kill(-1, 9)
-        except OSError:
-            pass
+    # Under bubblewrap every process here dies with the namespace, but only after this driver has exited: a
+    # process of the notebook's that waits for that moment could still change what the judge reads.
+    # kill(-1) reaches every other process at once (the kernel holds the task list while it signals, so a
+    # process forking in a loop cannot slip past).
+    end_all_others()
     sys.exit(status)

@@ -45,8 +45,6 @@ An expectation says what a *correct* grader must give (scores are compared with 
 ``batch``         grading hint: "main" (default), "slow" (endless loops, ~5 min each with the release's
                   timeouts), "nproc" (grade these together, two at a time, and nothing else)
 ``class``, ``why`` what the case is and why the expectation holds
-``known_gap``     the grader is known to give this case more than it deserves, and why: graded and reported
-                  apart (a strict xfail), so closing the gap is noticed
 
 ``check_expectation(expectation, results, points)`` returns the list of violations (empty: as expected).
 """
@@ -795,7 +793,6 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
               lambda n: replace(n, SNAP_EVAL, SLOPPY_SNAPSHOT))
     deserved_by_sloppy = dict(max={"q1_hook": 1.34, "q2_capture": 2}, others_full=True)
     add("cheat_thread_hides_sloppy_work", sol(*sloppy, lambda n: insert_after(n, IMPORTS, THREAD_TIDY)),
-        known_gap="the probes run in the kernel the notebook ran in, so code the notebook left running there can forge a probe output whose right value it can read or construct (here the capture-off read-back); the fix is a fresh kernel for the probes that holds only the notebook's definitions",
         **deserved_by_sloppy,
         **{"class": 1, "why": "forward stores even with capture off and snapshot never calls model.eval() (the lab's "
                               "models read the same either way, so the notebook's own snapshots are right; the "
@@ -808,7 +805,6 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
                               "hook_emb3.npy and rewrites snapshot.json/train.json between probes: no more than the "
                               "sloppy work deserves"})
     add("cheat_wrapped_save_hides_sloppy_work", sol(*sloppy, lambda n: insert_after(n, IMPORTS, WRAPPED_SAVE)),
-        known_gap="the probes run in the kernel the notebook ran in, so code the notebook left running there can forge a probe output whose right value it can read or construct (here the capture-off read-back); the fix is a fresh kernel for the probes that holds only the notebook's definitions",
         **deserved_by_sloppy,
         **{"class": 1, "why": "the same sloppy work; numpy.save and json.dump are wrapped in the kernel (the probes "
                               "use the same modules) so the capture-off read-back is saved empty (\"None\") and "
