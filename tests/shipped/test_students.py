@@ -104,7 +104,7 @@ def hostile(release, tmp_path_factory):
             if where != path:
                 continue
             # endless loops: a short run, so each cell's limit (a third of it) comes soon
-            extra = ("--timeout", "90") if batch == "slow" else ()
+            extra = ("--timeout", "120") if batch == "slow" else ()
             results.update(_grade(out, variant, notebooks, folder / f"graded-{path}-{batch}", path, extra))
         survivors = [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])]
         graded[path] = (results, survivors)

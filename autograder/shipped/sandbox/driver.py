@@ -189,7 +189,7 @@ class Run:
                 if self.failed_start(e):
                     break
         end_all_others()
-        definitions = definitions_source(nb, self.skip)
+        definitions = definitions_source(nb, self.skip, self.status["cells"], self.defined())
         while probes and not self.status["infrastructure"]:
             # one cell for execute_cell's bookkeeping (it stores each cell it runs at its index)
             client = self.start(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
@@ -207,6 +207,16 @@ class Run:
         self.status["finished"] = True
         self.save()
         return NO_KERNEL if self.status["infrastructure"] else 0
+
+    def defined(self) -> set:
+        """The graded names the notebook's run left defined (the harvest's list): a cell that stopped part
+        way (an error, a time limit) counts for the definitions it reached. Taken from the notebook's kernel,
+        it can only narrow what the notebook itself wrote, never add code of anyone else's."""
+        try:
+            with open(os.path.join(self.out, "harvest.json")) as f:
+                return set(json.load(f).get("defined", []))
+        except (OSError, ValueError, AttributeError):
+            return set()
 
     def define(self, client, definitions):
         """The notebook's definitions, one statement at a time (one that fails leaves the others defined)."""
@@ -226,23 +236,29 @@ class Run:
             client.timeout = saved
 
 
-def definitions_source(nb, skip=()) -> list[str]:
-    """The top-level statements of the notebook's code cells (those not left out) that define what the
-    probes call: imports, functions, classes, assignments of constants, and the assignments those need by
-    name (e.g. a constant a function reads), in notebook order. Expressions and other calls (a training
-    run, a thread started, a library patched through an attribute) are left out."""
+def definitions_source(nb, skip=(), cells=None, defined=()) -> list[str]:
+    """The top-level statements of the notebook's code cells that define what the probes call: imports,
+    functions, classes, assignments of constants, and the assignments those need by name (e.g. a constant a
+    function reads), in notebook order. Expressions and other calls (a training run, a thread started, a
+    library patched through an attribute) are left out. Cells as the run left them (`cells`: index → status):
+    one left out or never run gives nothing; one that stopped part way gives the functions and classes the
+    run did define (`defined`), as the notebook's kernel had them."""
     import ast
     import symtable
     from IPython.core.inputtransformer2 import TransformerManager
     transform = TransformerManager().transform_cell
-    nodes = []
+    nodes, partial = [], set()
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or index in skip:
+        status = (cells or {}).get(str(index), {}).get("status") if cells is not None else "ok"
+        if cell.cell_type != "code" or index in skip or status is None:
             continue
         try:
-            nodes += ast.parse(transform(cell.source)).body
+            body = ast.parse(transform(cell.source)).body
         except SyntaxError:
             continue
+        if status != "ok":
+            partial |= {id(node) for node in body}
+        nodes += body
 
     def names_in(node):
         """The global names node reads (not its functions' parameters or locals): from Python's symtable."""
@@ -265,6 +281,9 @@ def definitions_source(nb, skip=()) -> list[str]:
 
     keep, candidates, needed = set(), {}, set()
     for i, node in enumerate(nodes):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and id(node) in partial \
+                and node.name not in defined:
+            continue   # its cell stopped before this definition ran
         if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             keep.add(i)
             needed |= names_in(node)
