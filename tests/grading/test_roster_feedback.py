@@ -234,3 +234,29 @@ def test_feedback_page_in_a_browser(graded):
         assert driver.find_element("css selector", "h1 .name").text == HOSTILE_FORMULA
         driver.set_window_size(900, driver.execute_script("return document.body.scrollHeight") + 140)
         screenshot(driver, "feedback_page_failures")
+
+
+def test_grade_with_a_roster_reads_gradescope_metadata(tmp_path, fake_grading, capsys):
+    """`build.py grade --roster`: a submission in a folder of its own with Gradescope's metadata (as in
+    Gradescope's export) is joined by it, even when the notebook names someone else."""
+    from autograder.grading import main as grade_main
+
+    from .conftest import notebook
+    zip_path, scores, _ = fake_grading
+    subs = tmp_path / "subs"
+    (subs / "submission_1").mkdir(parents=True)
+    (subs / "submission_2").mkdir()
+    notebook(subs / "submission_1" / "lab8.ipynb", "Alice Liddell", "")   # by name alone: Alice
+    (subs / "submission_1" / "submission_metadata.json").write_text(json.dumps(
+        {"users": [{"name": "Fay Frog", "email": "ffrog@uni.example", "sid": "900000006"}]}))
+    notebook(subs / "submission_2" / "lab8.ipynb", "", "900000002")
+    roster = write_csv(tmp_path / "roster.csv", CANVAS_ROSTER)
+    out = tmp_path / "graded"
+    assert grade_main([str(subs / "submission_1" / "lab8.ipynb"), str(subs / "submission_2" / "lab8.ipynb"),
+                       "--variant", "wikipedia", "--zip", str(zip_path), "--out", str(out),
+                       "--roster", str(roster)]) == 0
+    assert (out / "lab8" / "submission_metadata.json").is_file() and not (out / "lab8-2" / "submission_metadata.json").exists()
+    rows = table(out / "grades.csv")
+    assert [r[:3] for r in rows[1:]] == [["lab8", "Frog, Fay", "900000006"], ["lab8-2", "Builder, Bob", "900000002"]]
+    assert "roster: 2 submissions joined to 6 students" in capsys.readouterr().out
+    assert (out / "roster.kept.csv").read_bytes() == roster.read_bytes()
