@@ -234,6 +234,13 @@ def test_feedback_page_in_a_browser(graded):
         assert driver.find_element("css selector", "h1 .name").text == HOSTILE_FORMULA
         driver.set_window_size(900, driver.execute_script("return document.body.scrollHeight") + 140)
         screenshot(driver, "feedback_page_failures")
+        driver.get((graded["run"] / "report.html").as_uri())                      # the report's roster block
+        missing = driver.find_elements("css selector", "#missing td.rname")
+        assert [e.text for e in missing][::2] == [HOSTILE_SCRIPT, "Frog, Fay"]
+        driver.execute_script("document.getElementById('roster').scrollIntoView()")
+        screenshot(driver, "report_roster")
+        driver.find_element("css selector", "#rows a[href='feedback/alice.html']").click()   # a row's link: its page
+        assert driver.current_url.endswith("/feedback/alice.html") and "Liddell, Alice" in driver.title
 
 
 def test_grade_with_a_roster_reads_gradescope_metadata(tmp_path, fake_grading, capsys):
@@ -260,3 +267,8 @@ def test_grade_with_a_roster_reads_gradescope_metadata(tmp_path, fake_grading, c
     assert [r[:3] for r in rows[1:]] == [["lab8", "Frog, Fay", "900000006"], ["lab8-2", "Builder, Bob", "900000002"]]
     assert "roster: 2 submissions joined to 6 students" in capsys.readouterr().out
     assert (out / "roster.kept.csv").read_bytes() == roster.read_bytes()
+
+
+def test_no_submission_is_named_like_the_feedback_folder():
+    from autograder.grading.batch import safe_stem
+    assert safe_stem("feedback.ipynb") == "_feedback" and safe_stem("Roster.kept.csv.ipynb") == "_Roster.kept.csv"
