@@ -13,7 +13,9 @@ csv     one row per submission: submission, student, how it was matched, autogra
 The gradebook files hold one row per student on the roster with a submission (the highest total if
 there are several); a student with none, or a submission with no student, is printed and left out, so
 nothing is set for them. The written part and the total are left blank until every written question of
-that submission is scored (a blank cell sets nothing). Every text cell is spreadsheet-safe (batch.py).
+that submission is scored, so no partial sum reaches a gradebook as if it were the grade (whether a blank
+clears a grade already there is the gradebook's rule: check its import preview). Every text cell is
+spreadsheet-safe (batch.py).
 """
 from __future__ import annotations
 
