@@ -8,10 +8,13 @@
         Run the reference solution over several seeds and write the variant's separation thresholds
         (with their spread, what was measured and the data's sha256) into assignment/config.yaml;
         data the reference run does not separate is refused unless --force.
-    python build.py grade SUBMISSION... --variant NAME [--out DIR] [--jobs N] [--gradescope]
-        Grade notebooks contained, judged by a separate process: results.json, grades.csv, report.html.
-    python build.py merge DIR... --out DIR [--written-scores FILE]
+    python build.py grade SUBMISSION... --variant NAME [--out DIR] [--jobs N] [--gradescope] [--roster FILE]
+        Grade notebooks contained, judged by a separate process: results.json, grades.csv, report.html,
+        feedback/<submission>.html.
+    python build.py merge DIR... --out DIR [--written-scores FILE] [--roster FILE]
         Join the output folders of `grade --shard I/N` runs into one grades.csv, report.html, written.html.
+    python build.py export --to canvas|moodle|csv --out FILE [GRADED] [--roster FILE]
+        A graded folder's grades as a file Canvas's or Moodle's gradebook imports (or a plain CSV).
     python build.py validate FILE.csv [--variant NAME]
         The public checks on a Mantis CSV export, with clear messages.
 
@@ -29,6 +32,7 @@ COMMANDS = {
     "grade": "autograder.grading",
     "validate": "autograder.grading.validate",
     "merge": "autograder.grading.merge",
+    "export": "autograder.grading.export",
 }
 
 

@@ -40,20 +40,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--anonymous", action="store_true", help="written.html hides names and student IDs")
     p.add_argument("--written-scores", metavar="FILE",
                    help="written_scores.csv (saved from written.html): add the written points to grades.csv and "
-                        "report.html")
+                        "report.html; optional columns comment and <question>_comment go to the feedback pages")
+    p.add_argument("--roster", metavar="FILE",
+                   help="the class list your LMS exports (CSV: Canvas, Moodle, or name,id,email): each submission is "
+                        "joined to its student; kept in the folder for regrades and `build.py export`")
     return p
 
 
-def publish(out: Path, results, written_records, record: dict, written_scores=None, scores=None) -> dict:
-    """grades.csv, report.html and written.html for results in their canonical order; record is the run's
-    shard.json. Written scores: those the folder kept (written_scores.kept.csv), overlaid by `scores`
+def publish(out: Path, results, written_records, record: dict, written_scores=None, scores=None,
+            comments=None, roster=None) -> dict:
+    """grades.csv, report.html, written.html and feedback/ for results in their canonical order; record is the
+    run's shard.json. Written scores: those the folder kept (written_scores.kept.csv), overlaid by `scores`
     ({stem: {question: points}}) and then by the rows of the written_scores file given; with any, autograded +
-    written = total in grades.csv and report.html, and the folder keeps them for the next regrade or merge."""
+    written = total in grades.csv and report.html, and the folder keeps them for the next regrade or merge.
+    TA comments travel the same way. roster: a class list to keep in the folder (else the one kept there, if
+    any): each submission is joined to its student (roster.py)."""
     from autograder.grading.batch import write_grades_csv
     from autograder.grading.curves import separation_curves
+    from autograder.grading.feedback import write_feedback
     from autograder.grading.report import write_report
-    from autograder.grading.written import (KEPT_SCORES, read_scores, score_keys, with_written, write_scores_csv,
-                                            write_written_html)
+    from autograder.grading.roster import join, keep_roster, kept_roster, summary
+    from autograder.grading.written import (KEPT_SCORES, read_comments, read_scores, score_keys, with_written,
+                                            write_scores_csv, write_written_html)
     cfg = load_config()
     variant = cfg.variant(record["variant"])
     questions, sha = record["written_questions"], record["release"]["sha256"]
@@ -63,26 +71,54 @@ def publish(out: Path, results, written_records, record: dict, written_scores=No
     kept = out / KEPT_SCORES
     if kept.is_file():
         scores = {**read_scores(kept, questions, keys, elsewhere=elsewhere), **(scores or {})}
-    if written_scores:   # a row of the file replaces that submission's scores; the others are kept
+        comments = {**read_comments(kept, questions, keys, elsewhere), **(comments or {})}
+    if written_scores:   # a row of the file replaces that submission's scores and comments; the others are kept
         scores = {**(scores or {}), **read_scores(written_scores, questions, keys, elsewhere=elsewhere)}
+        comments = {**(comments or {}), **read_comments(written_scores, questions, keys, elsewhere)}
     if scores is not None:
-        write_scores_csv(kept, scores, questions, order=stems)
-    grades = write_grades_csv(results, out / "grades.csv", questions, scores)
+        write_scores_csv(kept, scores, questions, order=stems, comments=comments)
+    if roster:
+        keep_roster(roster, out)
+    students = kept_roster(out)
+    matches = join(written_records, students, out) if students else None
+    if matches is not None:
+        who = {m.submission: (m.student.shown, m.student.student_id) if m.student else ("", "") for m in matches}
+    else:   # no roster: what each notebook says about its student
+        who = {w["submission"]: (w.get("name", ""), w.get("student_id", "")) for w in written_records}
+    grades = write_grades_csv(results, out / "grades.csv", questions, scores, students=who)
     shown = with_written(results, scores, questions) if scores is not None else results
-    report = write_report(out, shown, curves=separation_curves(results, out, cfg, variant))
+    curves = separation_curves(results, out, cfg, variant)
+    joined = summary(matches, students) if matches is not None else None
+    feedback = write_feedback(out, shown, written_records, curves=curves, comments=comments or {}, matches=matches,
+                              title=record["title"])
+    report = write_report(out, shown, curves=curves, roster=joined, matches=matches, feedback=feedback)
     page = write_written_html(out, questions, written_records, release_sha=sha, variant=variant.name,
                               title=record["title"], scores=scores, anonymous=record["anonymous"])
-    return {"files": [grades, report, page], "scores": scores, "shown": shown}
+    return {"files": [grades, report, page, out / "feedback"], "scores": scores, "shown": shown, "roster": joined}
 
 
-def republish(out: Path, written_scores=None) -> dict:
+def print_roster(joined) -> None:
+    """The join's loose ends, for the TA at the terminal (report.html lists them too)."""
+    if not joined:
+        return
+    print(f"roster: {joined['matched']} submissions joined to {joined['students']} students")
+    for s in joined["missing"]:
+        print(f"  no submission: {s.shown} ({s.student_id or s.email or s.login})")
+    for m in joined["unmatched"]:
+        print(f"  no student for submission {m.submission} (notebook says {m.claimed_name or '-'}, "
+              f"ID {m.claimed_id or '-'})")
+    for s, subs in joined["twice"]:
+        print(f"  {s.shown} has {len(subs)} submissions: {', '.join(subs)}")
+
+
+def republish(out: Path, written_scores=None, roster=None) -> dict:
     """publish() from every result the folder holds (its shard.json's submissions), read back from disk."""
     from autograder.grading.merge import load_results, read_shard_record
     from autograder.grading.written import read_written_json
     record = read_shard_record(out)
     entries = sorted(record["submissions"], key=lambda e: e["position"])
     written = [read_written_json(out / e["submission"], e["submission"], record["written_questions"]) for e in entries]
-    return publish(out, load_results(out, entries), written, record, written_scores=written_scores)
+    return publish(out, load_results(out, entries), written, record, written_scores=written_scores, roster=roster)
 
 
 def main(argv=None) -> int:
@@ -93,6 +129,7 @@ def main(argv=None) -> int:
     from autograder.grading.batch import (canonical_order, grade_like_gradescope, grade_submissions, inside,
                                           parse_shard, shard)
     from autograder.grading.merge import write_shard_record
+    from autograder.grading.roster import METADATA, read_roster
     from autograder.grading.written import (extract_written, read_scores, release_questions, score_keys,
                                             write_written_json)
     from autograder.shipped.grade import GradingError
@@ -118,6 +155,8 @@ def main(argv=None) -> int:
         others = [s for _, s in ordered_record if s not in set(here)]
         read_scores(args.written_scores, questions, score_keys(here, release_sha),
                     elsewhere=set(score_keys(others, release_sha)))
+    if args.roster:   # the roster too
+        read_roster(args.roster)
     if count > 1:
         print(f"shard {index}/{count}: {len(mine)} of {len(ordered)} submissions")
     out.mkdir(parents=True, exist_ok=True)
@@ -135,6 +174,9 @@ def main(argv=None) -> int:
                                         mode="none" if args.no_sandbox else "auto", stems=stems, also_private=(out,))
         for path, stem in mine:   # the written answers, read from the notebook as submitted (never run)
             write_written_json(extract_written(path, stem, questions), staging / stem)
+            metadata = path.parent / METADATA   # Gradescope's, where each submission has a folder of its own
+            if metadata.is_file() and sum(p.parent == path.parent for p in paths) == 1:
+                shutil.copyfile(metadata, inside(staging, staging / stem / METADATA))
         replaced = regrade.swap_in(out, staging, stems, stamp)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -143,7 +185,7 @@ def main(argv=None) -> int:
                        index=index, count=count, ordered=ordered_record, graded=graded_record, questions=questions,
                        anonymous=bool(args.anonymous or (earlier or {}).get("anonymous")),
                        shard_info=earlier["shard"] if earlier else None)   # a regrade keeps the folder's share
-    done = republish(out, written_scores=args.written_scores)
+    done = republish(out, written_scores=args.written_scores, roster=args.roster)
     now = set(stems)
     for r in done["shown"]:
         if r["submission"] in now:
@@ -151,6 +193,7 @@ def main(argv=None) -> int:
             print(f"{r['submission']:<40} {r['score']:>6g}/{possible:g}  {r['output']}")
     for stem, kept in replaced:
         print(f"replaced {stem}: the earlier result is kept in {kept}")
+    print_roster(done["roster"])
     if earlier is not None:
         print(f"{out}: {len(done['shown'])} submissions in all ({len(mine) - len(replaced)} added, "
               f"{len(replaced)} replaced); grades.csv, report.html and written.html rebuilt from all of them")

@@ -37,7 +37,8 @@ _PATH_SYNTAX = set('/\\:*?"<>|')
 _BAD_START = ".-=+@' "
 _DEVICES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}  # Windows
 # What a grading folder holds beside the result folders: a submission must not be named like them.
-OWN_NAMES = {"history", "grades.csv", "report.html", "written.html", "shard.json", "written_scores.kept.csv"}
+OWN_NAMES = {"history", "grades.csv", "report.html", "written.html", "shard.json", "written_scores.kept.csv",
+             "feedback", "roster.kept.csv"}
 
 
 def _visible(ch: str) -> str:
@@ -184,10 +185,11 @@ def spreadsheet_safe(value):
     return value
 
 
-def write_grades_csv(results, path, written_questions=(), written=None):
+def write_grades_csv(results, path, written_questions=(), written=None, students=None):
     """One row per submission: its score on each question and the total. With written scores
     ({submission: {question id: points}}), also one column per written question (blank: not scored yet)
-    and autograded + written = total."""
+    and autograded + written = total. With students ({submission: (name, student ID)}: the roster's, or
+    what the notebook says), student_name and student_id after the submission."""
     questions = []
     for result in results:
         for test in result["tests"]:
@@ -198,7 +200,8 @@ def write_grades_csv(results, path, written_questions=(), written=None):
     ids = [q["id"] for q in written_questions] if written is not None else []
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        header = ["submission", *questions, *ids, *(["autograded", "written"] if ids else []), "total", "outcome"]
+        who = ["student_name", "student_id"] if students is not None else []
+        header = ["submission", *who, *questions, *ids, *(["autograded", "written"] if ids else []), "total", "outcome"]
         writer.writerow([spreadsheet_safe(h) for h in header])
         for result in results:
             scores = {t["name"]: t["score"] for t in result["tests"]}
@@ -208,7 +211,9 @@ def write_grades_csv(results, path, written_questions=(), written=None):
             if ids:
                 extra += [result["score"], written_points]
             total = round(result["score"] + (written_points if ids else 0.0), 4)
-            row = [result["submission"], *(scores.get(q, "") for q in questions), *extra, total, result["outcome"]]
+            person = list(students.get(result["submission"], ("", ""))) if students is not None else []
+            row = [result["submission"], *person, *(scores.get(q, "") for q in questions), *extra, total,
+                   result["outcome"]]
             writer.writerow([spreadsheet_safe(v) for v in row])
     return path
 

@@ -119,16 +119,19 @@ def _differs(a: Path, b: Path) -> bool:
         return True
 
 
-def merge(folders, out: Path, written_scores=None, anonymous=False) -> dict:
+def merge(folders, out: Path, written_scores=None, anonymous=False, roster=None) -> dict:
     """Join the shard folders into out (see the module's doc); returns what was written."""
     from autograder.grading import publish
     from autograder.grading.batch import inside
     from autograder.grading.written import read_written_json
     from autograder.grading.regrade import HISTORY, utc_stamp
-    from autograder.grading.written import KEPT_SCORES, read_scores, score_keys
+    from autograder.grading.roster import KEPT_ROSTER, read_roster
+    from autograder.grading.written import KEPT_SCORES, read_comments, read_scores, score_keys
     folders = [Path(f) for f in folders]
     records = [read_shard_record(f) for f in folders]
     warnings = check_compatible(folders, records)
+    if roster:   # a bad roster stops the merge before anything is copied
+        read_roster(roster)
     out = Path(out)
     if (out / SHARD_JSON).is_file() and out.resolve() not in {f.resolve() for f in folders}:
         there = read_shard_record(out)   # a grading already there: only the same release's is replaced
@@ -161,15 +164,18 @@ def merge(folders, out: Path, written_scores=None, anonymous=False) -> dict:
               "submissions": [entries[i] for i in order],
               "anonymous": bool(anonymous or any(r.get("anonymous") for r in records))}
     (out / SHARD_JSON).write_text(json.dumps(merged, indent=1, ensure_ascii=False), encoding="utf-8")
-    carried = {}   # written scores the shards' folders kept travel with their submissions
+    carried, said = {}, {}   # written scores and comments the shards' folders kept travel with their submissions
     sha = base["release"]["sha256"]
     for folder, record in zip(folders, records):
         if folder.resolve() != out.resolve() and (folder / KEPT_SCORES).is_file():
-            carried.update(read_scores(folder / KEPT_SCORES, questions,
-                                       score_keys([e["submission"] for e in record["submissions"]], sha),
-                                       elsewhere=set(score_keys(record["all_submissions"], sha))))
+            keys = score_keys([e["submission"] for e in record["submissions"]], sha)
+            elsewhere = set(score_keys(record["all_submissions"], sha))
+            carried.update(read_scores(folder / KEPT_SCORES, questions, keys, elsewhere=elsewhere))
+            said.update(read_comments(folder / KEPT_SCORES, questions, keys, elsewhere))
+    if roster is None and not (out / KEPT_ROSTER).is_file():   # a shard's kept roster is the class's
+        roster = next((f / KEPT_ROSTER for f in folders if (f / KEPT_ROSTER).is_file()), None)
     written_out = publish(out, [results[i] for i in order], [written[i] for i in order], merged,
-                          written_scores=written_scores, scores=carried or None)
+                          written_scores=written_scores, scores=carried or None, comments=said or None, roster=roster)
     return {**written_out, "warnings": warnings, "submissions": len(entries)}
 
 
@@ -180,14 +186,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the joined folder (may be one of the DIRs)")
     p.add_argument("--written-scores", metavar="FILE", help="written_scores.csv (from written.html) to add")
     p.add_argument("--anonymous", action="store_true", help="hide names in written.html (also if any shard did)")
+    p.add_argument("--roster", metavar="FILE", help="the class list (CSV from Canvas, Moodle, or name,id,email) to "
+                                                   "join submissions to students; kept in --out")
     return p
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    done = merge(args.folders, Path(args.out), args.written_scores, args.anonymous)
+    from autograder.grading import print_roster
+    done = merge(args.folders, Path(args.out), args.written_scores, args.anonymous, roster=args.roster)
     for line in done["warnings"]:
         print(line)
+    print_roster(done["roster"])
     print(f"merged {done['submissions']} submissions from {len(args.folders)} folder(s): "
           + " · ".join(str(p) for p in done["files"]))
     return 0

@@ -201,12 +201,13 @@ def _row(idx, r, curve):
     return row
 
 
-def write_report(out_dir, results, curves=None):
+def write_report(out_dir, results, curves=None, roster=None, matches=None, feedback=None):
     """Write out_dir/report.html for the given grade_submissions() results (with written.with_written's
     written questions, if any); return its path.
 
     curves maps submission name → held-out separation per epoch (0..10); a submission
-    without one shows "no CSV".
+    without one shows "no CSV". roster: roster.summary() of the join (students with no submission,
+    submissions with no student), matches: roster.join()'s, feedback: {submission: link to its page}.
     """
     curves = curves or {}
     out_dir = Path(out_dir)
@@ -217,6 +218,13 @@ def write_report(out_dir, results, curves=None):
     low, high = (min(finite), max(finite)) if finite else (None, None)  # one scale for every curve
     # rows are named by number (row-1, row-2…): a submission's name is never an id, a URL or code
     rows = [_row(idx, r, sparkline(curves.get(r["submission"]), low, high)) for idx, r in enumerate(results, start=1)]
+    by_match = {m.submission: m for m in matches or []}
+    for row in rows:   # the roster's student and the feedback page, where there are any
+        match = by_match.get(row["name"])
+        row["student"] = ({"name": match.student.shown, "id": match.student.student_id, "how": match.how}
+                          if match is not None and match.student is not None else None)
+        row["feedback"] = (feedback or {}).get(row["name"])
+    row_of = {row["name"]: row for row in rows}
     attention = [row for row in rows if row["why"]]
     failures = []
     for message, who in common_failures(results):
@@ -233,6 +241,7 @@ def write_report(out_dir, results, curves=None):
         pass_rates=pass_rates(results), failures=failures, top_failure=max((f["count"] for f in failures), default=1),
         spark_w=SPARK_W, spark_h=SPARK_H, curve_low=low, curve_high=high,
         sandboxes=sorted({r.get("extra_data", {}).get("sandbox", "unknown") for r in results}),
+        roster=roster, row_of=row_of,
     )
     path = out_dir / "report.html"
     path.write_text(html, encoding="utf-8")

@@ -33,7 +33,12 @@ KEPT_SCORES = "written_scores.kept.csv"   # in a grading folder: the scores its 
 MAX_NOTEBOOK_BYTES = 50_000_000        # a notebook past this is not read (its answers show as missing)
 MAX_ANSWER_CHARS = 20_000              # a TA reads an answer, not a novel; the PDF holds one page anyway
 IDENTITY = ("STUDENT_NAME", "STUDENT_ID")
-EXTRA_COLUMNS = ("name", "student_id", "comment", "written")   # allowed in written_scores.csv, ignored
+EXTRA_COLUMNS = ("name", "student_id", "written")   # allowed in written_scores.csv, ignored
+# A TA's words for the student's feedback page: "comment" (on the whole written part) and "<question>_comment"
+# (beside that question's points). Read by read_comments, kept with the scores.
+COMMENT = "comment"
+COMMENT_SUFFIX = "_comment"
+MAX_COMMENT_CHARS = 4_000
 
 
 class WrittenError(LabError, ValueError):
@@ -174,7 +179,8 @@ def read_scores(path, questions, keys: dict[str, str], elsewhere=frozenset()) ->
         raise WrittenError(f"{path}: line 1: expected a header with a 'submission' column and one column per "
                            f"written question ({', '.join(points)})")
     header = [h.strip() for h in rows[0]]
-    unknown = [h for h in header if h not in points and h != "submission" and h not in EXTRA_COLUMNS]
+    unknown = [h for h in header if h not in points and h != "submission" and h not in EXTRA_COLUMNS
+               and h not in comment_columns(points)]
     if unknown:
         raise WrittenError(f"{path}: line 1: column {unknown[0]!r} is not a written question of this release "
                            f"(known: {', '.join(points)})")
@@ -213,18 +219,56 @@ def read_scores(path, questions, keys: dict[str, str], elsewhere=frozenset()) ->
     return scores
 
 
-def write_scores_csv(path, scores: dict, questions, order=()) -> Path:
+def comment_columns(points) -> dict[str, str]:
+    """The comment columns a scores file may have → the question they are on ("" for the whole part)."""
+    return {COMMENT: "", **{f"{q}{COMMENT_SUFFIX}": q for q in points}}
+
+
+def _unquoted(text: str) -> str:
+    """A cell as typed: the "'" spreadsheet_safe put before a formula character is taken off again."""
+    from autograder.grading.batch import FORMULA_START
+    return text[1:] if text[:1] == "'" and text[1:].startswith(FORMULA_START) else text
+
+
+def read_comments(path, questions, keys: dict[str, str], elsewhere=frozenset()) -> dict[str, dict[str, str]]:
+    """The TA comments of a written_scores.csv read_scores accepted: {stem: {question id or "": text}}, only
+    the non-blank ones, each cut at MAX_COMMENT_CHARS. Rows read_scores skips are skipped here too."""
+    path = Path(path)
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    header = [h.strip() for h in rows[0]] if rows else []
+    columns = comment_columns({q["id"]: q["points"] for q in questions})
+    comments: dict[str, dict[str, str]] = {}
+    for row in rows[1:]:
+        cells = dict(zip(header, row))
+        key = cells.get("submission", "").strip()
+        if key not in keys and key[:1] == "'":
+            key = key[1:]
+        if key not in keys:
+            continue   # another shard's row (read_scores has refused any unknown one already)
+        given = {q: _unquoted(text.strip())[:MAX_COMMENT_CHARS] for col, q in columns.items()
+                 if (text := cells.get(col, "")) and text.strip()}
+        comments[keys[key]] = given
+    return comments
+
+
+def write_scores_csv(path, scores: dict, questions, order=(), comments=None) -> Path:
     """scores ({stem: {question id: points}}) as a written_scores.csv read_scores reads back: one row per
-    submission (those in `order` first, in it), a blank cell for a question not scored yet."""
+    submission (those in `order` first, in it), a blank cell for a question not scored yet; with comments
+    ({stem: {question id or "": text}}), the comment columns too (read_comments reads them back)."""
     from autograder.grading.batch import spreadsheet_safe
     ids = [q["id"] for q in questions]
-    stems = [s for s in order if s in scores] + sorted(s for s in scores if s not in set(order))
+    comments = {s: c for s, c in (comments or {}).items() if c}
+    every = {**{s: {} for s in comments}, **scores}
+    stems = [s for s in order if s in every] + sorted(s for s in every if s not in set(order))
+    extra = [COMMENT, *(f"{q}{COMMENT_SUFFIX}" for q in ids)] if comments else []
     path = Path(path)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["submission", *ids])
+        writer.writerow(["submission", *ids, *extra])
         for stem in stems:
-            writer.writerow([spreadsheet_safe(stem), *(f"{scores[stem][q]:g}" if q in scores[stem] else "" for q in ids)])
+            given, said = every[stem], comments.get(stem, {})
+            notes = [spreadsheet_safe(said.get(c, "")) for c in ("", *ids)] if extra else []
+            writer.writerow([spreadsheet_safe(stem), *(f"{given[q]:g}" if q in given else "" for q in ids), *notes])
     return path
 
 

@@ -158,7 +158,8 @@ def test_every_writer_keeps_names_as_data(tmp_path, fake_grading):
     assert run["after"] == run["before"]                                  # nothing outside --out changed
     graded = run["graded"]
     stems = [s for _, s in canonical_order(run["subs"])]
-    assert sorted(p.name for p in graded.iterdir() if p.is_dir()) == sorted(stems)
+    assert sorted(p.name for p in graded.iterdir() if p.is_dir() and p.name != "feedback") == sorted(stems)
+    assert sorted(p.name for p in (graded / "feedback").iterdir()) == sorted(f"{s}.html" for s in stems)
     for stem in stems:
         assert_safe(stem, graded)
         assert (graded / stem / "results.json").is_file() and (graded / stem / "written.json").is_file()
@@ -173,7 +174,7 @@ def test_every_writer_keeps_names_as_data(tmp_path, fake_grading):
             except ValueError:
                 assert not cell.startswith(FORMULA), cell                 # text: never a formula
 
-    for page_name in ("report.html", "written.html"):
+    for page_name in ("report.html", "written.html", *(f"feedback/{s}.html" for s in stems)):
         page = (graded / page_name).read_text(encoding="utf-8")
         assert not handlers_and_tags(page), page_name                       # as a browser's parser reads it
         assert "<script>alert" not in page and "<img" not in page and "<svg onload" not in page

@@ -51,7 +51,7 @@ def graded_class(tmp_path, fake_grading):
 def test_regrading_one_of_four_replaces_only_it(tmp_path, graded_class, capsys):
     out, scores, calls = graded_class["out"], graded_class["scores"], graded_class["calls"]
     before = lines(out / "grades.csv")
-    assert list(before) == ["", "ada", "bob", "cy", "dee"] and before["ada"].startswith("ada,2.0,3.0,3.0,2.0,2.0,2.0,3.0,")
+    assert list(before) == ["", "ada", "bob", "cy", "dee"] and before["ada"].startswith("ada,Ada,1,2.0,3.0,3.0,2.0,2.0,2.0,3.0,")
     old_bob = (out / "bob" / "results.json").read_bytes()
     capsys.readouterr()
 
