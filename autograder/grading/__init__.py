@@ -69,10 +69,13 @@ def publish(out: Path, results, written_records, record: dict, written_scores=No
         write_scores_csv(kept, scores, questions, order=stems)
     grades = write_grades_csv(results, out / "grades.csv", questions, scores)
     shown = with_written(results, scores, questions) if scores is not None else results
-    report = write_report(out, shown, curves=separation_curves(results, out, cfg, variant))
+    from autograder.grading.similarity import find_pairs, write_similarity
+    similar = find_pairs(out, stems, written_records, questions, record.get("given_code"), cfg.csv_name)
+    pairs_file = write_similarity(out, similar)
+    report = write_report(out, shown, curves=separation_curves(results, out, cfg, variant), similarity=similar)
     page = write_written_html(out, questions, written_records, release_sha=sha, variant=variant.name,
                               title=record["title"], scores=scores, anonymous=record["anonymous"])
-    return {"files": [grades, report, page], "scores": scores, "shown": shown}
+    return {"files": [grades, report, page, pairs_file], "scores": scores, "shown": shown}
 
 
 def republish(out: Path, written_scores=None) -> dict:
@@ -88,11 +91,12 @@ def republish(out: Path, written_scores=None) -> dict:
 def main(argv=None) -> int:
     import shutil
     import tempfile
-    from autograder.contract import zip_name
+    from autograder.contract import notebook_name, zip_name
     from autograder.grading import regrade
     from autograder.grading.batch import (canonical_order, grade_like_gradescope, grade_submissions, inside,
                                           parse_shard, shard)
     from autograder.grading.merge import write_shard_record
+    from autograder.grading.similarity import blank_given_code, extract_code, write_answer_code
     from autograder.grading.written import (extract_written, read_scores, release_questions, score_keys,
                                             write_written_json)
     from autograder.shipped.grade import GradingError
@@ -135,6 +139,7 @@ def main(argv=None) -> int:
                                         mode="none" if args.no_sandbox else "auto", stems=stems, also_private=(out,))
         for path, stem in mine:   # the written answers, read from the notebook as submitted (never run)
             write_written_json(extract_written(path, stem, questions), staging / stem)
+            write_answer_code(extract_code(path, stem), staging / stem)   # for similarity.json, read, not run
         replaced = regrade.swap_in(out, staging, stems, stamp)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -142,7 +147,10 @@ def main(argv=None) -> int:
     write_shard_record(out, zip_path=zip_path, release_sha=release_sha, variant=variant.name, title=title,
                        index=index, count=count, ordered=ordered_record, graded=graded_record, questions=questions,
                        anonymous=bool(args.anonymous or (earlier or {}).get("anonymous")),
-                       shard_info=earlier["shard"] if earlier else None)   # a regrade keeps the folder's share
+                       shard_info=earlier["shard"] if earlier else None,   # a regrade keeps the folder's share
+                       # the code every student was given, so similarity leaves it out (the release's blank
+                       # notebook beside the zip: <release>/<variant>/student/; None when that is not there)
+                       given_code=blank_given_code(zip_path.resolve().parents[1] / "student" / notebook_name(variant.name)))
     done = republish(out, written_scores=args.written_scores)
     now = set(stems)
     for r in done["shown"]:

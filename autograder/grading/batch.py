@@ -37,7 +37,8 @@ _PATH_SYNTAX = set('/\\:*?"<>|')
 _BAD_START = ".-=+@' "
 _DEVICES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}  # Windows
 # What a grading folder holds beside the result folders: a submission must not be named like them.
-OWN_NAMES = {"history", "grades.csv", "report.html", "written.html", "shard.json", "written_scores.kept.csv"}
+OWN_NAMES = {"history", "grades.csv", "report.html", "written.html", "shard.json", "written_scores.kept.csv",
+             "similarity.json"}
 
 
 def _visible(ch: str) -> str:
