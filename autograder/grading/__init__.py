@@ -91,10 +91,15 @@ def publish(out: Path, results, written_records, record: dict, written_scores=No
     joined = summary(matches, students) if matches is not None else None
     feedback = write_feedback(out, shown, written_records, curves=curves, comments=comments or {}, matches=matches,
                               title=record["title"])
-    report = write_report(out, shown, curves=curves, roster=joined, matches=matches, feedback=feedback)
+    from autograder.grading.similarity import find_pairs, write_similarity
+    similar = find_pairs(out, stems, written_records, questions, record.get("given_code"), cfg.csv_name)
+    pairs_file = write_similarity(out, similar)
+    report = write_report(out, shown, curves=curves, roster=joined, matches=matches, feedback=feedback,
+                          similarity=similar)
     page = write_written_html(out, questions, written_records, release_sha=sha, variant=variant.name,
                               title=record["title"], scores=scores, anonymous=record["anonymous"])
-    return {"files": [grades, report, page, out / "feedback"], "scores": scores, "shown": shown, "roster": joined}
+    return {"files": [grades, report, page, out / "feedback", pairs_file], "scores": scores, "shown": shown,
+            "roster": joined}
 
 
 def print_roster(joined) -> None:
@@ -124,12 +129,13 @@ def republish(out: Path, written_scores=None, roster=None) -> dict:
 def main(argv=None) -> int:
     import shutil
     import tempfile
-    from autograder.contract import zip_name
+    from autograder.contract import notebook_name, zip_name
     from autograder.grading import regrade
     from autograder.grading.batch import (canonical_order, grade_like_gradescope, grade_submissions, inside,
                                           parse_shard, shard)
     from autograder.grading.merge import write_shard_record
     from autograder.grading.roster import METADATA, read_roster
+    from autograder.grading.similarity import blank_given_code, extract_code, write_answer_code
     from autograder.grading.written import (extract_written, read_scores, release_questions, score_keys,
                                             write_written_json)
     from autograder.shipped.grade import GradingError
@@ -177,6 +183,7 @@ def main(argv=None) -> int:
             metadata = path.parent / METADATA   # Gradescope's, where each submission has a folder of its own
             if metadata.is_file() and sum(p.parent == path.parent for p in paths) == 1:
                 shutil.copyfile(metadata, inside(staging, staging / stem / METADATA))
+            write_answer_code(extract_code(path, stem), staging / stem)   # for similarity.json, read, not run
         replaced = regrade.swap_in(out, staging, stems, stamp)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -184,7 +191,10 @@ def main(argv=None) -> int:
     write_shard_record(out, zip_path=zip_path, release_sha=release_sha, variant=variant.name, title=title,
                        index=index, count=count, ordered=ordered_record, graded=graded_record, questions=questions,
                        anonymous=bool(args.anonymous or (earlier or {}).get("anonymous")),
-                       shard_info=earlier["shard"] if earlier else None)   # a regrade keeps the folder's share
+                       shard_info=earlier["shard"] if earlier else None,   # a regrade keeps the folder's share
+                       # the code every student was given, so similarity leaves it out (the release's blank
+                       # notebook beside the zip: <release>/<variant>/student/; None when that is not there)
+                       given_code=blank_given_code(zip_path.resolve().parents[1] / "student" / notebook_name(variant.name)))
     done = republish(out, written_scores=args.written_scores, roster=args.roster)
     now = set(stems)
     for r in done["shown"]:

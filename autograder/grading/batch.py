@@ -38,7 +38,7 @@ _BAD_START = ".-=+@' "
 _DEVICES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}  # Windows
 # What a grading folder holds beside the result folders: a submission must not be named like them.
 OWN_NAMES = {"history", "grades.csv", "report.html", "written.html", "shard.json", "written_scores.kept.csv",
-             "feedback", "roster.kept.csv"}
+             "feedback", "roster.kept.csv", "similarity.json"}
 
 
 def _visible(ch: str) -> str:

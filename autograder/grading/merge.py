@@ -25,9 +25,10 @@ class MergeError(LabError, ValueError):
 
 
 def write_shard_record(out: Path, *, zip_path: Path, release_sha: str, variant: str, title: str, index: int,
-                       count: int, ordered, graded, questions, anonymous: bool, shard_info=None) -> Path:
+                       count: int, ordered, graded, questions, anonymous: bool, shard_info=None, given_code=None) -> Path:
     """out/shard.json: what the merge needs to join this run with the others (see the module's doc).
-    shard_info: the "shard" entry to keep (a regrade into a shard's or a merged folder)."""
+    shard_info: the "shard" entry to keep (a regrade into a shard's or a merged folder). given_code: the
+    blank notebook's normalised cells (similarity.given_code), kept so a merge can leave them out too."""
     position = {stem: i for i, (_, stem) in enumerate(ordered)}
     record = {
         "release": {"zip": Path(zip_path).name, "sha256": release_sha},
@@ -37,6 +38,7 @@ def write_shard_record(out: Path, *, zip_path: Path, release_sha: str, variant: 
         "submissions": [{"submission": stem, "source": str(path), "position": position[stem]} for path, stem in graded],
         "anonymous": anonymous,
         "written_questions": list(questions),
+        "given_code": given_code,
     }
     path = Path(out) / SHARD_JSON
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -162,7 +164,9 @@ def merge(folders, out: Path, written_scores=None, anonymous=False, roster=None)
     base = records[0]
     merged = {**base, "shard": {"count": base["shard"]["count"], "merged_from": [str(f) for f in folders]},
               "submissions": [entries[i] for i in order],
-              "anonymous": bool(anonymous or any(r.get("anonymous") for r in records))}
+              "anonymous": bool(anonymous or any(r.get("anonymous") for r in records)),
+              # a shard graded without the release's blank beside its zip has none; any other's serves
+              "given_code": next((r["given_code"] for r in records if r.get("given_code") is not None), None)}
     (out / SHARD_JSON).write_text(json.dumps(merged, indent=1, ensure_ascii=False), encoding="utf-8")
     carried, said = {}, {}   # written scores and comments the shards' folders kept travel with their submissions
     sha = base["release"]["sha256"]

@@ -201,13 +201,27 @@ def _row(idx, r, curve):
     return row
 
 
-def write_report(out_dir, results, curves=None, roster=None, matches=None, feedback=None):
+def similarity_section(similarity, rows) -> dict | None:
+    """similarity.json's pairs for the page: each side's row (for a link to it), grouped by kind."""
+    if similarity is None:
+        return None
+    by_name = {row["name"]: row for row in rows}
+    labels = {"code": "same code", "csv": "identical CSV", "written": "same written answer"}
+    pairs = [{**p, "label": labels[p["kind"]], "row_a": by_name.get(p["a"]), "row_b": by_name.get(p["b"])}
+             for p in similarity["pairs"]]
+    counts = Counter(p["kind"] for p in pairs)
+    return {"pairs": pairs, "counts": [(labels[k], counts[k]) for k in labels],
+            "with_code": similarity.get("with_code", 0), "given_known": similarity.get("given_code_known", False)}
+
+
+def write_report(out_dir, results, curves=None, roster=None, matches=None, feedback=None, similarity=None):
     """Write out_dir/report.html for the given grade_submissions() results (with written.with_written's
     written questions, if any); return its path.
 
     curves maps submission name → held-out separation per epoch (0..10); a submission
     without one shows "no CSV". roster: roster.summary() of the join (students with no submission,
-    submissions with no student), matches: roster.join()'s, feedback: {submission: link to its page}.
+    submissions with no student), matches: roster.join()'s, feedback: {submission: link to its page},
+    similarity: similarity.json's data (its pairs get a section of their own).
     """
     curves = curves or {}
     out_dir = Path(out_dir)
@@ -242,6 +256,7 @@ def write_report(out_dir, results, curves=None, roster=None, matches=None, feedb
         spark_w=SPARK_W, spark_h=SPARK_H, curve_low=low, curve_high=high,
         sandboxes=sorted({r.get("extra_data", {}).get("sandbox", "unknown") for r in results}),
         roster=roster, row_of=row_of,
+        similarity=similarity_section(similarity, rows),
     )
     path = out_dir / "report.html"
     path.write_text(html, encoding="utf-8")
