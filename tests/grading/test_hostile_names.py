@@ -239,7 +239,8 @@ def test_pages_with_hostile_names_run_nothing_and_fetch_nothing(tmp_path, fake_g
         driver.execute_script("alert('control')")                            # the check sees a dialog
         driver.switch_to.alert.accept()
         driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")   # "and N more"
-        links = driver.find_elements(By.CSS_SELECTOR, "a")
+        # the links within the page (a feedback link opens another page: those pages are checked on their own)
+        links = [a for a in driver.find_elements(By.CSS_SELECTOR, "a") if "#" in (a.get_attribute("href") or "")]
         assert len(links) > len(HOSTILE_FILES)                                  # failures list who failed
         rows = driver.find_elements(By.CSS_SELECTOR, "#rows tbody tr")
         assert len(rows) == len(HOSTILE_FILES)
