@@ -171,8 +171,11 @@ def _run_student_side(scratch: Path, release: Release, mode: str, timeout: float
     expected = make_probes(release.spec, lab, scratch / "_grading" / "in", seed)
     spec = release.spec
     (scratch / "_grading" / "run.json").write_text(json.dumps({
-        # one cell may use a third of the run at most, so a loop leaves time for the rest of the notebook
-        "notebook": spec.notebook, "cell_timeout": min(spec.cell_timeout, timeout / 3),
+        # One cell may use a third of the run's time in CPU seconds (a busy machine or half a CPU stretches
+        # the wall time of honest work, not its CPU time), and may sit idle (stuck) as long; the whole run's
+        # wall time is the backstop.
+        "notebook": spec.notebook, "cell_cpu": min(spec.cell_timeout, timeout / 3),
+        "cell_timeout": min(spec.cell_timeout, timeout / 3), "run_timeout": timeout,
         "probe_timeout": spec.probe_timeout, "probes": list(PROBES)}))
     env = {var: str(threads) for var in THREAD_VARS} if threads else {}
     state, returncode = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env, timeout, log_path,

@@ -80,7 +80,10 @@ class Context:
         for index, cell in enumerate(self.cells):
             if cell.cell_type == "code" and pattern.search(cell.source):
                 state = self.status.get("cells", {}).get(str(index), {})
-                what = {"error": f"raised {state.get('error', 'an exception')}", "timeout": "ran past its time limit",
+                timeout = {"cpu": "used more than its CPU time (an endless loop?)",
+                           "idle": "sat idle past its time limit (waiting on nothing?)"}.get(
+                    state.get("limit"), "ran past the run's time limit")
+                what = {"error": f"raised {state.get('error', 'an exception')}", "timeout": timeout,
                         "kernel died": "crashed the Python kernel"}.get(state.get("status"))
                 if index in self.status.get("skipped", []) and not what:
                     what = "was left out after it hung or crashed the kernel"

@@ -48,6 +48,77 @@ def builtin_name(name):
     return name if isinstance(getattr(builtins, name, None), type) else "an exception"
 
 
+class CellWatch:
+    """Ends a cell by what it did, not by how busy the machine is: a cell may use `cpu_limit` seconds of CPU
+    (the kernel and what it started, all threads), and one that has used almost no CPU for `idle_limit`
+    seconds is stuck (waiting on nothing). A loaded machine or a CPU quota stretches the wall time of
+    honest work, never its CPU time. On either, SIGINT; GRACE seconds later, SIGKILL."""
+    POLL, IDLE_WINDOW, IDLE_CPU = 0.5, 30.0, 0.5
+
+    def __init__(self, pid, cpu_limit, idle_limit):
+        import threading
+        self.pid, self.cpu_limit, self.idle_limit = pid, cpu_limit, idle_limit
+        self.fired = None      # "cpu" or "idle" once it stepped in
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+    def cpu(self):
+        import psutil
+        try:
+            procs = [psutil.Process(self.pid)]
+            procs += procs[0].children(recursive=True)
+        except psutil.Error:
+            return None
+        total = 0.0
+        for k, proc in enumerate(procs):
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system + (t.children_user + t.children_system if k == 0 else 0.0)
+            except psutil.Error:
+                pass
+        return total
+
+    def watch(self):
+        import time
+        start_cpu, start = self.cpu(), time.monotonic()
+        if start_cpu is None:
+            return
+        recent = [(start, start_cpu)]
+        while not self.done.wait(self.POLL):
+            now, used = time.monotonic(), self.cpu()
+            if used is None:
+                return
+            recent = [(t, c) for t, c in recent if now - t <= self.IDLE_WINDOW] + [(now, used)]
+            idle = now - recent[0][0] >= self.IDLE_WINDOW * 0.9 and used - recent[0][1] < self.IDLE_CPU
+            if used - start_cpu > self.cpu_limit:
+                self.fired = "cpu"
+            elif now - start > self.idle_limit and idle:
+                self.fired = "idle"
+            if self.fired:
+                self.stop()
+                return
+
+    def stop(self):
+        import signal
+        try:
+            os.kill(self.pid, signal.SIGINT)
+        except OSError:
+            return
+        if not self.done.wait(GRACE):
+            try:
+                os.kill(self.pid, signal.SIGKILL)   # it would not stop: the cell is left out next time
+            except OSError:
+                pass
+
+
 class Run:
     def __init__(self, workdir):
         self.workdir = workdir
@@ -73,7 +144,9 @@ class Run:
         # (< 108 bytes): the private runtime folder made in main().
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], "k")
-        return NotebookClient(nb, config=config, kernel_name="python3", timeout=self.spec["cell_timeout"],
+        # nbclient's own limit is wall-clock time: only the whole run's backstop here (CellWatch ends a cell
+        # by its CPU time); probes set their own
+        return NotebookClient(nb, config=config, kernel_name="python3", timeout=self.spec["run_timeout"],
                               allow_errors=True, interrupt_on_timeout=False, record_timing=False,
                               startup_timeout=60, resources={"metadata": {"path": self.workdir}})
 
@@ -97,21 +170,27 @@ class Run:
         # probe would die for it: as in a notebook someone is reading, grading keeps the kernel.
         client.execute_cell(nbformat.v4.new_code_cell("get_ipython().ask_exit = lambda *a, **k: None"), 0,
                             store_history=False)
+        pid = client.km.provisioner.process.pid
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or index in self.skip:
                 continue
             key = str(index)
+            watch = CellWatch(pid, self.spec["cell_cpu"], self.spec["cell_timeout"])
             try:
-                client.execute_cell(cell, index)
+                with watch:
+                    client.execute_cell(cell, index)
                 errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
                 state = {"status": "error", "error": builtin_name(errors[0].get("ename", ""))} if errors else {"status": "ok"}
-            except CellTimeoutError:
-                state = {"status": "timeout"}
+                if watch.fired:
+                    state = {"status": "timeout", "limit": watch.fired}
+            except CellTimeoutError:   # the run's own wall-clock backstop
+                state = {"status": "timeout", "limit": "wall"}
                 if not self.responsive(client, index):
                     self.status["cells"][key] = state
                     return index
             except DeadKernelError:
-                self.status["cells"][key] = {"status": "kernel died"}
+                self.status["cells"][key] = ({"status": "timeout", "limit": watch.fired} if watch.fired
+                                             else {"status": "kernel died"})
                 return index
             if first or key not in self.status["cells"]:
                 self.status["cells"][key] = state
