@@ -40,10 +40,17 @@ FIGURE_WORDS = {
                             "every forward pass.",
                     "image": "The image network, a CNN. The hook records the {dim}-dimensional layer, "
                              "{hook_where}, on every forward pass."},
-    "clusters_caption": "A sketch, not data: six {labels}, one colour each, before and after training.",
+    "clusters_caption": "A sketch, not data: {n_classes} {labels} ({classes}), one colour each, before and after "
+                        "training.",
     "timeline_caption": "The capture timeline: 11 snapshots of the same {items}, exported side by side.",
     "timeline_step": {"text": "one full-batch Adam step", "image": "a pass over the training images in mini-batches"},
 }
+# The answer key's warning for data calibrated with --force (context "forced": "yes"): the answers below
+# describe classes that pull apart, which this data's reference run does not show.
+FORCED_NOTE = ("Hard to separate: this variant's data was calibrated with --force, because even the reference "
+               "solution leaves its {labels} largely mixed. {facts_training} Expect modest separation in every run: "
+               "where the answers below speak of {labels} moving clearly apart, an answer that describes them "
+               "staying mixed, or pulling apart only a little, is right for this data.")
 
 
 class WorksheetError(LabError, RuntimeError):
@@ -144,12 +151,18 @@ def render(solutions: bool, context: dict, figures: dict[str, str], title: str, 
            bank: Path | str = BANK_PATH, sections: Path | str = SECTIONS_PATH) -> str:
     """The LaTeX source of one variant's worksheet (solutions=False) or answer key (solutions=True)."""
     questions = worksheet_questions(context, bank)   # checks the context first
+    # the clusters sketch draws one group per class, evenly around a circle (colours t1..t10, repeating)
+    # (six classes keep the hand-placed angles the sketch always had)
+    k = int(context.get("class_count") or 6)
+    angles = [90, 150, 210, 270, 338, 22] if k == 6 else [round(90 + 360 * i / k) % 360 for i in range(k)]
+    sketch = {"groups": ", ".join(f"t{i % 10 + 1}/{a}" for i, a in enumerate(angles)), "points": max(6, 96 // k)}
     return environment().get_template(TEMPLATE_NAME).render(
         solutions=solutions, title=title, course_name=course_name, term=term, variant=context,
         sections=sections_for(context, sections), questions=questions, total=sum(q.points for q in questions),
-        figures=figures, run_names=RUN_NAMES,
+        figures=figures, run_names=RUN_NAMES, sketch=sketch,
         run_captions={k: fill(v, context) for k, v in RUN_CAPTIONS.items()},
         words={k: fill(v, context) for k, v in FIGURE_WORDS.items()},
+        forced_note=fill(FORCED_NOTE, context) if context.get("forced") == "yes" else None,
     )
 
 

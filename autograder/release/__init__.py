@@ -101,10 +101,10 @@ def step_data(b: Build) -> None:
 
 def step_render(b: Build) -> None:
     from autograder.release import assign
-    from worksheet.bank import notebook_questions, variant_context
+    from worksheet.bank import context_for, notebook_questions
     v, corpus = b.variant, b.corpus
-    # the written questions speak of this variant's own data
-    b.bank = notebook_questions(variant_context(v.kind, v.embedding_dim, corpus.class_names, v.title))
+    # the written questions speak of this variant's own data: its classes, and the pairs its calibration chose
+    b.bank = notebook_questions(context_for(v, corpus.class_names, b.thresholds))
     data_info = {"offline": corpus.meta.get("origin") == "offline", "classes": corpus.class_names,
                  "source": corpus.source, "hard_to_separate": b.thresholds.forced}
     b.master = assign.prepare_master(b.cfg, v, b.snapshot, b.work / "master", b.bank, data_info)
@@ -231,7 +231,7 @@ def build_worksheet_step(cfg, out: Path) -> dict:
     classes) and showing that variant's reference-run figures. A failure is reported, not raised."""
     from autograder.contract import snapshot_name
     from replab.corpus import Corpus
-    from worksheet.bank import RUN_FIGURES, variant_context
+    from worksheet.bank import RUN_FIGURES, context_for
     from worksheet.build import build_worksheet
     t = time.monotonic()
     root = out / "worksheet"
@@ -246,7 +246,9 @@ def build_worksheet_step(cfg, out: Path) -> dict:
         if not snapshot.is_file():
             continue  # not released (this run or an earlier one into the same --out)
         try:
-            context = variant_context(variant.kind, variant.embedding_dim, Corpus.load(snapshot).class_names, variant.title)
+            corpus = Corpus.load(snapshot)
+            # worded from this data's own calibration (its measurements, pairs, --force), none if never calibrated
+            context = context_for(variant, corpus.class_names, variant.thresholds(corpus.digest()))
             runs = out / name / "solutions"
             figures = {k: runs / f"{k}.png" for k in RUN_FIGURES if (runs / f"{k}.png").is_file()}
             shutil.rmtree(root / name, ignore_errors=True)
