@@ -208,10 +208,10 @@ def variant_context(kind: str, dim: int, class_names: list[str], title: str, *, 
     measured_pairs = dict(getattr(calibration, "pairs", None) or {})
     # What the reference run shows about a pair, in place of the kind's generic clause.
     run_clause = {
-        "related": f"of all pairs of {words['labels']} here, the reference run leaves their centroids closest, so "
-                   f"their {words['inputs']} have the most in common",
-        "unrelated": f"the reference run leaves their centroids the farthest apart of any two {words['labels']}, so "
-                     f"their {words['inputs']} have the least in common",
+        "related": f"their {words['inputs']} have the most in common of any two {words['labels']} here (the "
+                   f"reference run leaves their centroids closest)",
+        "unrelated": f"their {words['inputs']} have the least in common of any two {words['labels']} here (the "
+                     f"reference run leaves their centroids farthest apart)",
     }
     chosen = {}
     for which in ("related", "unrelated"):
