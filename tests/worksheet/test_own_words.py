@@ -223,3 +223,25 @@ def test_a_variants_own_pairs_override_calibration_and_a_wrong_name_is_one_line(
     with pytest.raises(BankError, match=r"^variants\.landforms\.pairs\.related: 'tundra' is not a class of this "
                                         r"data \(classes: glaciers, volcanoes, deserts\)$"):
         context_for(variant, list(TEXT_CLASSES), calibration)
+
+
+@pytest.mark.parametrize("block, message", [
+    ("    pairs: {related: [glaciers]}\n", "variants.landforms.pairs.related: must be two different class names [a, b], "
+                                          "got ['glaciers']"),
+    ("    pairs: {nearest: [a, b]}\n", "variants.landforms.pairs: unknown key(s) nearest (allowed: related, unrelated)"),
+])
+def test_a_bad_pairs_block_is_one_line_naming_the_key(tmp_path, block, message):
+    from assignment.config import ConfigError
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG_PATH.read_text(encoding="utf-8").rstrip("\n") + """
+  landforms:
+    kind: text
+    title: Landform notes
+    source: {type: textdir, path: notes}
+    hidden: [64, 16]
+    lr: 0.01
+    batch_size: 0
+""" + block, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}: {message}"
