@@ -47,7 +47,7 @@ FIGURE_WORDS = {
 }
 # The answer key's warning for data calibrated with --force (context "forced": "yes"): the answers below
 # describe classes that pull apart, which this data's reference run does not show.
-FORCED_NOTE = ("Hard to separate: this variant's data was calibrated with --force, because even the reference "
+FORCED_NOTE = ("Hard to separate: this variant's data was calibrated with `--force`, because even the reference "
                "solution leaves its {labels} largely mixed. {facts_training} Expect modest separation in every run: "
                "where the answers below speak of {labels} moving clearly apart, an answer that describes them "
                "staying mixed, or pulling apart only a little, is right for this data.")
@@ -155,7 +155,9 @@ def render(solutions: bool, context: dict, figures: dict[str, str], title: str, 
     # (six classes keep the hand-placed angles the sketch always had)
     k = int(context.get("class_count") or 6)
     angles = [90, 150, 210, 270, 338, 22] if k == 6 else [round(90 + 360 * i / k) % 360 for i in range(k)]
-    sketch = {"groups": ", ".join(f"t{i % 10 + 1}/{a}" for i, a in enumerate(angles)), "points": max(6, 96 // k)}
+    sketch = {"groups": ", ".join(f"t{i % 10 + 1}/{a}" for i, a in enumerate(angles)), "points": max(6, 96 // k),
+              # epoch 10's centre distance and spread: data calibrated with --force stays mostly mixed
+              "after": "0.9}{0.6" if context.get("forced") == "yes" else "1.55}{0.32"}
     return environment().get_template(TEMPLATE_NAME).render(
         solutions=solutions, title=title, course_name=course_name, term=term, variant=context,
         sections=sections_for(context, sections), questions=questions, total=sum(q.points for q in questions),
