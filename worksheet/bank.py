@@ -47,6 +47,8 @@ PLACEHOLDERS = {
     "pair_shared": "a clause: what the related pair's inputs have in common",
     "far_a": "first of two unrelated classes", "far_b": "second of two unrelated classes",
     "far_shared": "a clause: how little unrelated classes' inputs have in common",
+    "epoch_motion": "a sentence: what one epoch between snapshots is (one full-batch step, or many mini-batch steps)",
+    "epoch_step": "what one epoch is, in a few words: one full-batch Adam step / a pass over the training items in mini-batches",
     "n_inputs": "the text model's TF-IDF width (1000) / the pixels of an image (3072)",
     "width1": "the text model's first hidden width (256) / the CNN's flattened feature maps (800)",
     "facts_epoch0": "a sentence: the untrained layer's k-NN accuracy against chance, from this data's calibration",
@@ -55,7 +57,8 @@ PLACEHOLDERS = {
 }
 # Also in every context, but not for the bank's text: "forced", "yes" when this data was calibrated with
 # --force (the reference run does not separate it; the answer key says so), else "no"; "class_count", the
-# number of classes in digits (the template draws that many groups).
+# number of classes in digits (the template draws that many groups); "full_batch", "yes" when an epoch is one
+# full-batch step.
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]\w*)\}")
 
 # Text as written in the bank: one string, or one string per kind (read-only once loaded).
@@ -182,7 +185,7 @@ def _class_pair(value, names: list[str], where: str) -> tuple[str, str]:
 
 def variant_context(kind: str, dim: int, class_names: list[str], title: str, *, calibration=None,
                     pairs: Mapping | None = None, where: str = "pairs", n_inputs: int | None = None,
-                    width1: int | None = None) -> dict[str, str]:
+                    width1: int | None = None, full_batch: bool | None = None) -> dict[str, str]:
     """The words that fill the bank's placeholders for one variant and the classes of the data it uses.
 
     ``class_names`` are the classes of the corpus actually loaded (an offline stand-in has its own), so
@@ -192,7 +195,8 @@ def variant_context(kind: str, dim: int, class_names: list[str], title: str, *, 
     key. Pairs come, first found: ``pairs`` (the variant block's own, named ``where`` in errors), the
     calibration's, RELATED_PAIRS / UNRELATED_PAIRS (the shipped variants' classes), else deterministically the
     first two classes and the first and last class. ``n_inputs`` and ``width1``: the text model's TF-IDF width
-    and first hidden width (default 1000 and 256).
+    and first hidden width (default 1000 and 256); ``full_batch``: whether an epoch is one full-batch step
+    (default: text kinds are, image kinds are not).
     """
     if kind not in KINDS:
         raise BankError(f"variant_context: kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -204,6 +208,16 @@ def variant_context(kind: str, dim: int, class_names: list[str], title: str, *, 
     present = set(names)
     words = _WORDS[kind]
     context = {"kind": kind, **words}
+    full_batch = kind == "text" if full_batch is None else bool(full_batch)
+    if full_batch:
+        context.update(steps="ten full-batch steps", epoch_step="one full-batch Adam step",
+                       epoch_motion=("In the text variants an epoch" if kind == "text" else "Here an epoch")
+                       + " is one full-batch Adam step, so the film has exactly ten steps of motion.")
+    else:
+        context.update(steps="ten epochs of mini-batch steps",
+                       epoch_step=f"a pass over the training {words['items']} in mini-batches",
+                       epoch_motion=f"Here an epoch is one pass over the training {words['items']} in mini-batches, "
+                                    f"many Adam steps, so each frame of the film skips many small steps of motion.")
     own = dict(pairs or {})
     measured_pairs = dict(getattr(calibration, "pairs", None) or {})
     # What the reference run shows about a pair, in place of the kind's generic clause.
@@ -234,6 +248,7 @@ def variant_context(kind: str, dim: int, class_names: list[str], title: str, *, 
                    n_inputs=str(n_inputs or 1000) if kind == "text" else "3072",
                    width1=str(width1 or 256) if kind == "text" else "800",
                    forced="yes" if getattr(calibration, "forced", False) else "no", class_count=str(n),
+                   full_batch="yes" if full_batch else "no",
                    **_facts(kind, n, names, calibration, str(dim)))
     return context
 
@@ -243,7 +258,8 @@ def context_for(variant, class_names: list[str], calibration=None) -> dict[str, 
     return variant_context(variant.kind, variant.embedding_dim, class_names, variant.title, calibration=calibration,
                            pairs=variant.pairs, where=f"variants.{variant.name}.pairs",
                            n_inputs=variant.max_features if variant.kind == "text" else None,
-                           width1=variant.hidden[0] if variant.kind == "text" else None)
+                           width1=variant.hidden[0] if variant.kind == "text" else None,
+                           full_batch=variant.batch_size == 0)
 
 
 def _pick(text: Text, kind: str) -> str:

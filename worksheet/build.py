@@ -43,7 +43,7 @@ FIGURE_WORDS = {
     "clusters_caption": "A sketch, not data: {n_classes} {labels} ({classes}), one colour each, before and after "
                         "training.",
     "timeline_caption": "The capture timeline: 11 snapshots of the same {items}, exported side by side.",
-    "timeline_step": {"text": "one full-batch Adam step", "image": "a pass over the training images in mini-batches"},
+    "timeline_step": "{epoch_step}",
 }
 # The answer key's warning for data calibrated with --force (context "forced": "yes"): the answers below
 # describe classes that pull apart, which this data's reference run does not show.

@@ -215,7 +215,8 @@ def test_a_variants_own_pairs_override_calibration_and_a_wrong_name_is_one_line(
 
     from worksheet import BankError, context_for
     variant = SimpleNamespace(name="landforms", kind="text", embedding_dim=16, title="Landform notes",
-                              max_features=300, hidden=(64, 16), pairs={"related": ("deserts", "volcanoes")})
+                              max_features=300, hidden=(64, 16), pairs={"related": ("deserts", "volcanoes")},
+                              batch_size=0)
     calibration = SimpleNamespace(measured={}, pairs={"related": ("glaciers", "volcanoes"),
                                                       "unrelated": ("deserts", "glaciers")},
                                   forced=False, silhouette_last=None, seeds=5)
@@ -223,6 +224,11 @@ def test_a_variants_own_pairs_override_calibration_and_a_wrong_name_is_one_line(
     assert (context["pair_a"], context["pair_b"]) == ("deserts", "volcanoes")      # the block's own
     assert (context["far_a"], context["far_b"]) == ("deserts", "glaciers")        # the calibration's
     assert "0." not in context["facts_epoch0"].replace("0.33", "")                # no measured: no number but chance
+    assert context["steps"] == "ten full-batch steps" and "one full-batch Adam step" in context["epoch_motion"]
+    variant.batch_size = 16   # a text variant trained in mini-batches says so
+    context = context_for(variant, list(TEXT_CLASSES), calibration)
+    assert context["steps"] == "ten epochs of mini-batch steps" and context["full_batch"] == "no"
+    assert context["epoch_motion"].startswith("Here an epoch is one pass over the training articles in mini-batches")
     variant.pairs = {"related": ("deserts", "tundra")}
     with pytest.raises(BankError, match=r"^variants\.landforms\.pairs\.related: 'tundra' is not a class of this "
                                         r"data \(classes: glaciers, volcanoes, deserts\)$"):
