@@ -232,7 +232,7 @@ def build_worksheet_step(cfg, out: Path) -> dict:
     from autograder.contract import snapshot_name
     from replab.corpus import Corpus
     from worksheet.bank import RUN_FIGURES, context_for
-    from worksheet.build import build_worksheet
+    from worksheet.build import build_worksheet, sketch_points
     t = time.monotonic()
     root = out / "worksheet"
     # Earlier releases put one worksheet for all variants straight into worksheet/; drop it so no stale
@@ -252,7 +252,11 @@ def build_worksheet_step(cfg, out: Path) -> dict:
             runs = out / name / "solutions"
             figures = {k: runs / f"{k}.png" for k in RUN_FIGURES if (runs / f"{k}.png").is_file()}
             shutil.rmtree(root / name, ignore_errors=True)
-            result = build_worksheet(root / name, context, figures=figures or None, title=cfg.title, term=cfg.term)
+            # the clusters figure from the reference run's own points, where this release has its CSV
+            csv = runs / cfg.csv_name
+            run_points = sketch_points(csv, corpus.class_names) if csv.is_file() else None
+            result = build_worksheet(root / name, context, figures=figures or None, title=cfg.title, term=cfg.term,
+                                     run_points=run_points)
         except LabError as e:
             problems.append(f"worksheet {name}: {e}")
             continue
@@ -261,7 +265,8 @@ def build_worksheet_step(cfg, out: Path) -> dict:
             break
         rel = [Path(p).relative_to(out).as_posix() for p in result["pdfs"]]
         pdfs += rel
-        per_variant[name] = {"pdfs": rel, "figures": sorted(figures), "context": context}
+        per_variant[name] = {"pdfs": rel, "figures": sorted(figures), "context": context,
+                             "sketch": "reference run" if run_points else "class count"}
     return {"pdfs": pdfs, "skipped": skipped, "variants": per_variant, "problems": problems,
             "seconds": round(time.monotonic() - t, 1)}
 
