@@ -155,7 +155,7 @@ def _facts(kind: str, n: int, names: list[str], calibration, dim: str) -> dict[s
             "facts_epoch0": f"In the reference runs on this data ({seeds} seeds), the held-out {k}-nearest-neighbour "
                             f"accuracy in the untrained {dim}-d layer is already {_span(measured['knn_accuracy_epoch0'])}, "
                             f"against a chance level of {chance}.",
-            "facts_silhouette0": f"the held-out silhouette is only {_span(measured['silhouette_epoch0'])}",
+            "facts_silhouette0": f"the held-out silhouette is {_span(measured['silhouette_epoch0'])}",
             "facts_training": f"Training then raises the silhouette to {_span(measured['silhouette_last'])} by the last "
                               f"epoch, and the neighbour accuracy to {_span(measured['knn_accuracy_last'])}.",
         }
