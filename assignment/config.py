@@ -36,6 +36,9 @@ class Thresholds:
     # 5-NN accuracy at epoch 0 and the last epoch as {mean, min, max} over the seeds, and the chance accuracy
     measured: dict = field(default_factory=dict)
     forced: bool = False        # the data did not separate and the instructor released it anyway (--force)
+    # the reference run's nearest and farthest class centroids at the last epoch, {related: (a, b),
+    # unrelated: (c, d)}: the worksheet's example pairs (entries written before calibrate chose them have none)
+    pairs: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Variant:
     max_features: int = 1000   # TF-IDF width (text kinds)
     calibration: dict = field(default_factory=dict)  # data digest → Thresholds
     data_checks: DataChecks = DataChecks()           # the config's, with this block's own data_checks over them
+    # the worksheet's example pairs chosen by the instructor, over those calibrate chose: {related: (a, b), ...}
+    pairs: dict = field(default_factory=dict)
 
     @property
     def embedding_dim(self) -> int:
@@ -141,9 +146,10 @@ def _positive(x) -> bool:
 
 
 VARIANT_KEYS = {"kind", "title", "about", "source", "hidden", "lr", "batch_size", "max_features", "calibration",
-                "data_checks"}
+                "data_checks", "pairs"}
 CALIBRATION_KEYS = {"source", "seeds", "silhouette_last", "gain", "silhouette_min", "silhouette_gain_min",
-                    "measured", "forced"}
+                    "measured", "forced", "pairs"}
+PAIR_KINDS = ("related", "unrelated")
 MEASURED_RANGES = ("silhouette_epoch0", "silhouette_last", "knn_accuracy_epoch0", "knn_accuracy_last")
 MEASURED_KEYS = {*MEASURED_RANGES, "knn_k", "knn_chance"}
 
@@ -168,6 +174,24 @@ def _measured(r: "_Reader", data, at: str) -> dict:
     return out
 
 
+def _pairs(r: "_Reader", data, at: str) -> dict:
+    """An optional ``pairs:`` block (a variant's or a calibration entry's): {related: [a, b], unrelated: [c, d]},
+    each two different class names; either may be left out. Whether they are classes of the data is checked
+    when the worksheet is worded (worksheet/bank.py), since only then is the data known."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        r.fail(at, f"must be a mapping like {{related: [a, b], unrelated: [c, d]}}, got {data!r}")
+    r.unknown(data, set(PAIR_KINDS), at)
+    out = {}
+    for key, value in data.items():
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(x, str) and x for x in value)
+                and value[0] != value[1]):
+            r.fail(f"{at}.{key}", f"must be two different class names [a, b], got {value!r}")
+        out[key] = tuple(value)
+    return out
+
+
 def _calibration(r: _Reader, data, where: str) -> dict[str, Thresholds]:
     out = {}
     for digest, entry in (data or {}).items():
@@ -186,7 +210,8 @@ def _calibration(r: _Reader, data, where: str) -> dict[str, Thresholds]:
             silhouette_last=spread("silhouette_last"), gain=spread("gain"),
             source=r.get(entry, "source", at, str, default=""),
             measured=_measured(r, entry.get("measured"), f"{at}.measured"),
-            forced=r.get(entry, "forced", at, bool, default=False))
+            forced=r.get(entry, "forced", at, bool, default=False),
+            pairs=_pairs(r, entry.get("pairs"), f"{at}.pairs"))
     return out
 
 
@@ -236,6 +261,7 @@ def _variant(r: _Reader, name: str, data, checks: DataChecks = DataChecks()) -> 
         max_features=r.get(data, "max_features", where, int, default=1000, check=_positive, problem="must be positive"),
         calibration=_calibration(r, r.get(data, "calibration", where, dict, default={}), f"{where}.calibration"),
         data_checks=_data_checks(r, data.get("data_checks"), f"{where}.data_checks", checks),
+        pairs=_pairs(r, data.get("pairs"), f"{where}.pairs"),
     )
 
 

@@ -27,6 +27,7 @@ TEMPLATE_NAME = "worksheet.tex.j2"
 INSTALL_HINT = ("TeX not installed: apt-get install -y --no-install-recommends "
                 "texlive-latex-base texlive-latex-recommended texlive-pictures latexmk")
 FIGURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf")
+SKETCH_PER_CLASS = 16   # points per class the clusters figure draws
 RUN_NAMES = {"epoch_grid": "grid of the 11 epoch snapshots", "metrics": "plot of the metrics over epochs"}
 # Captions and figure texts, with the bank's placeholders (or one text per kind), filled per variant.
 RUN_CAPTIONS = {
@@ -40,14 +41,50 @@ FIGURE_WORDS = {
                             "every forward pass.",
                     "image": "The image network, a CNN. The hook records the {dim}-dimensional layer, "
                              "{hook_where}, on every forward pass."},
-    "clusters_caption": "A sketch, not data: six {labels}, one colour each, before and after training.",
+    "clusters_caption": "A sketch, not data: {n_classes} {labels} ({classes}), one colour each, before and after "
+                        "training.",
+    # the same figure drawn from the reference run's own CSV (sketch_points), when the release has one
+    "clusters_caption_run": "The reference run's own {items}: {n_classes} {labels} ({classes}), one colour each, at "
+                            "epoch 0 and epoch 10, projected to two dimensions (PCA of each epoch, at most "
+                            f"{SKETCH_PER_CLASS} per {{label}}).",
     "timeline_caption": "The capture timeline: 11 snapshots of the same {items}, exported side by side.",
-    "timeline_step": {"text": "one full-batch Adam step", "image": "a pass over the training images in mini-batches"},
+    "timeline_step": "{epoch_step}",
 }
+# The answer key's warning for data calibrated with --force (context "forced": "yes"): the answers below
+# describe classes that pull apart, which this data's reference run does not show.
+FORCED_NOTE = ("Hard to separate: this variant's data was calibrated with `--force`, because even the reference "
+               "solution leaves its {labels} largely mixed. {facts_training} Expect modest separation in every run: "
+               "where the answers below speak of {labels} moving clearly apart, an answer that describes them "
+               "staying mixed, or pulling apart only a little, is right for this data.")
 
 
 class WorksheetError(LabError, RuntimeError):
     """The worksheet could not be built; the message names the file and the problem."""
+
+
+def sketch_points(csv_path, class_names) -> dict:
+    """The clusters figure drawn from the reference run: {"before": [(colour, x, y)], "after": [...]}, the first
+    SKETCH_PER_CLASS rows of each class of the run's Mantis CSV at epoch 0 and the last epoch, each epoch
+    projected on its own two principal axes and scaled to the figure's panel; colour is t1..t10 by class
+    order (the order the run's epoch grid colours them in). Raises the CSV reader's one-line error."""
+    import numpy as np
+
+    from replab.mantis import read_mantis_csv
+    table = read_mantis_csv(csv_path)
+    categories = np.array(table.categories)
+    names = list(class_names)
+    rows = [i for c in names for i in np.flatnonzero(categories == c)[:SKETCH_PER_CLASS]]
+    if len({categories[i] for i in rows}) < 2:
+        raise WorksheetError(f"{csv_path}: fewer than two of the classes {', '.join(names)} in its categoric column")
+    out = {}
+    for key, epoch in (("before", 0), ("after", -1)):
+        x = table.embeddings[epoch][rows].astype(np.float64)
+        x -= x.mean(axis=0)
+        xy = x @ np.linalg.svd(x, full_matrices=False)[2][:2].T
+        xy *= 2.1 / max(float(np.abs(xy).max()), 1e-12)   # the panel is 4.8 cm wide, centred
+        out[key] = [(f"t{names.index(categories[i]) % 10 + 1}", round(float(px), 2), round(float(py), 2))
+                    for i, (px, py) in zip(rows, xy)]
+    return out
 
 
 # --- LaTeX escaping ---------------------------------------------------------------------------
@@ -141,22 +178,35 @@ def _latexmk(tex: Path, files: list[Path]) -> Path:
 
 
 def render(solutions: bool, context: dict, figures: dict[str, str], title: str, course_name: str, term: str,
-           bank: Path | str = BANK_PATH, sections: Path | str = SECTIONS_PATH) -> str:
-    """The LaTeX source of one variant's worksheet (solutions=False) or answer key (solutions=True)."""
+           bank: Path | str = BANK_PATH, sections: Path | str = SECTIONS_PATH, run_points: dict | None = None) -> str:
+    """The LaTeX source of one variant's worksheet (solutions=False) or answer key (solutions=True);
+    ``run_points`` (from sketch_points) draws the clusters figure from the reference run."""
     questions = worksheet_questions(context, bank)   # checks the context first
+    # the clusters sketch draws one group per class, evenly around a circle (colours t1..t10, repeating)
+    # (six classes keep the hand-placed angles the sketch always had)
+    k = int(context.get("class_count") or 6)
+    angles = [90, 150, 210, 270, 338, 22] if k == 6 else [round(90 + 360 * i / k) % 360 for i in range(k)]
+    sketch = {"groups": ", ".join(f"t{i % 10 + 1}/{a}" for i, a in enumerate(angles)), "points": max(6, 96 // k),
+              # epoch 10's centre distance and spread: data calibrated with --force stays mostly mixed
+              "after": "0.9}{0.6" if context.get("forced") == "yes" else "1.55}{0.32"}
+    if run_points:
+        sketch.update({k: ", ".join(f"{c}/{x:g}/{y:g}" for c, x, y in v) for k, v in run_points.items()})
+    words = {k: fill(v, context) for k, v in FIGURE_WORDS.items()}
+    words["clusters_caption"] = words.pop("clusters_caption_run") if run_points else words["clusters_caption"]
     return environment().get_template(TEMPLATE_NAME).render(
         solutions=solutions, title=title, course_name=course_name, term=term, variant=context,
         sections=sections_for(context, sections), questions=questions, total=sum(q.points for q in questions),
-        figures=figures, run_names=RUN_NAMES,
+        figures=figures, run_names=RUN_NAMES, sketch=sketch,
         run_captions={k: fill(v, context) for k, v in RUN_CAPTIONS.items()},
-        words={k: fill(v, context) for k, v in FIGURE_WORDS.items()},
+        words=words, run_points=bool(run_points),
+        forced_note=fill(FORCED_NOTE, context) if context.get("forced") == "yes" else None,
     )
 
 
 def build_worksheet(out_dir, context: dict, figures: dict[str, Path] | None = None,
                     title: str = "Lab 8: Representation Learning and Latent Spaces",
                     course_name: str = "Introduction to Machine Learning", term: str = "Fall 2026",
-                    name: str = "lab8_worksheet") -> dict:
+                    name: str = "lab8_worksheet", run_points: dict | None = None) -> dict:
     """Write <name>.tex and <name>_solutions.tex (and the figures) into out_dir and build both PDFs,
     worded for the variant of ``context`` (from worksheet.bank.variant_context).
 
@@ -167,8 +217,9 @@ def build_worksheet(out_dir, context: dict, figures: dict[str, Path] | None = No
         return {"pdfs": [], "skipped": INSTALL_HINT}
     fig_names = _figure_names(figures)
     # Render both sources first, so a bad bank or template leaves nothing half-written.
-    sources = {f"{name}.tex": render(False, context, fig_names, title, course_name, term),
-               f"{name}_solutions.tex": render(True, context, fig_names, title, course_name, term)}
+    sources = {f"{name}.tex": render(False, context, fig_names, title, course_name, term, run_points=run_points),
+               f"{name}_solutions.tex": render(True, context, fig_names, title, course_name, term,
+                                               run_points=run_points)}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for key, file_name in fig_names.items():

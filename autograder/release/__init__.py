@@ -101,10 +101,10 @@ def step_data(b: Build) -> None:
 
 def step_render(b: Build) -> None:
     from autograder.release import assign
-    from worksheet.bank import notebook_questions, variant_context
+    from worksheet.bank import context_for, notebook_questions
     v, corpus = b.variant, b.corpus
-    # the written questions speak of this variant's own data
-    b.bank = notebook_questions(variant_context(v.kind, v.embedding_dim, corpus.class_names, v.title))
+    # the written questions speak of this variant's own data: its classes, and the pairs its calibration chose
+    b.bank = notebook_questions(context_for(v, corpus.class_names, b.thresholds))
     data_info = {"offline": corpus.meta.get("origin") == "offline", "classes": corpus.class_names,
                  "source": corpus.source, "hard_to_separate": b.thresholds.forced}
     b.master = assign.prepare_master(b.cfg, v, b.snapshot, b.work / "master", b.bank, data_info)
@@ -231,8 +231,8 @@ def build_worksheet_step(cfg, out: Path) -> dict:
     classes) and showing that variant's reference-run figures. A failure is reported, not raised."""
     from autograder.contract import snapshot_name
     from replab.corpus import Corpus
-    from worksheet.bank import RUN_FIGURES, variant_context
-    from worksheet.build import build_worksheet
+    from worksheet.bank import RUN_FIGURES, context_for
+    from worksheet.build import build_worksheet, sketch_points
     t = time.monotonic()
     root = out / "worksheet"
     # Earlier releases put one worksheet for all variants straight into worksheet/; drop it so no stale
@@ -246,11 +246,17 @@ def build_worksheet_step(cfg, out: Path) -> dict:
         if not snapshot.is_file():
             continue  # not released (this run or an earlier one into the same --out)
         try:
-            context = variant_context(variant.kind, variant.embedding_dim, Corpus.load(snapshot).class_names, variant.title)
+            corpus = Corpus.load(snapshot)
+            # worded from this data's own calibration (its measurements, pairs, --force), none if never calibrated
+            context = context_for(variant, corpus.class_names, variant.thresholds(corpus.digest()))
             runs = out / name / "solutions"
             figures = {k: runs / f"{k}.png" for k in RUN_FIGURES if (runs / f"{k}.png").is_file()}
             shutil.rmtree(root / name, ignore_errors=True)
-            result = build_worksheet(root / name, context, figures=figures or None, title=cfg.title, term=cfg.term)
+            # the clusters figure from the reference run's own points, where this release has its CSV
+            csv = runs / cfg.csv_name
+            run_points = sketch_points(csv, corpus.class_names) if csv.is_file() else None
+            result = build_worksheet(root / name, context, figures=figures or None, title=cfg.title, term=cfg.term,
+                                     run_points=run_points)
         except LabError as e:
             problems.append(f"worksheet {name}: {e}")
             continue
@@ -259,7 +265,8 @@ def build_worksheet_step(cfg, out: Path) -> dict:
             break
         rel = [Path(p).relative_to(out).as_posix() for p in result["pdfs"]]
         pdfs += rel
-        per_variant[name] = {"pdfs": rel, "figures": sorted(figures), "context": context}
+        per_variant[name] = {"pdfs": rel, "figures": sorted(figures), "context": context,
+                             "sketch": "reference run" if run_points else "class count"}
     return {"pdfs": pdfs, "skipped": skipped, "variants": per_variant, "problems": problems,
             "seconds": round(time.monotonic() - t, 1)}
 

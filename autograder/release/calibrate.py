@@ -47,10 +47,33 @@ def heldout_knn_accuracy(embeddings: np.ndarray, labels, is_test, k: int = KNN_K
     return float(knn.fit(x[~is_test], labels[~is_test]).score(x[is_test], labels[is_test]))
 
 
+def class_distances(embeddings: np.ndarray, labels, class_names) -> np.ndarray:
+    """(k, k) distances between the class centroids of one epoch's ``embeddings`` (N, D), divided by the mean
+    distance of a row to its own centroid, so that runs whose activations grew by different amounts can be
+    averaged."""
+    x, labels = np.asarray(embeddings, dtype=np.float64), np.asarray(labels)
+    centroids = np.stack([x[labels == c].mean(axis=0) for c in class_names])
+    spread = np.mean([np.linalg.norm(x[labels == c] - centroids[i], axis=1).mean() for i, c in enumerate(class_names)])
+    gaps = np.linalg.norm(centroids[:, None, :] - centroids[None, :, :], axis=-1)
+    return gaps / spread if spread > 0 else gaps
+
+
+def choose_pairs(distances: np.ndarray, class_names) -> dict:
+    """{related: [a, b], unrelated: [c, d]}: the nearest and the farthest two classes of ``distances`` (k, k),
+    each pair in the data's class order; ties go to the pair met first."""
+    i, j = np.triu_indices(len(class_names), k=1)
+    d = distances[i, j]
+    near, far = int(np.argmin(d)), int(np.argmax(d))
+    return {"related": [class_names[i[near]], class_names[j[near]]],
+            "unrelated": [class_names[i[far]], class_names[j[far]]]}
+
+
 def calibrate(cfg, variant, corpus, seeds: int, progress=print) -> dict:
     """The calibration entry for `corpus`: {source, seeds, silhouette_last, gain, silhouette_min,
-    silhouette_gain_min, measured}; `measured` holds {mean, min, max} over the seeds of the held-out
-    silhouette and 5-NN accuracy at epoch 0 and the last epoch, and the chance accuracy (1 / classes)."""
+    silhouette_gain_min, measured, pairs}; `measured` holds {mean, min, max} over the seeds of the held-out
+    silhouette and 5-NN accuracy at epoch 0 and the last epoch, and the chance accuracy (1 / classes);
+    `pairs` the nearest and farthest classes at the last epoch (centroid distances averaged over the seeds),
+    which the worksheet names as its related and unrelated examples."""
     import functools
 
     import solutions.capture
@@ -59,7 +82,7 @@ def calibrate(cfg, variant, corpus, seeds: int, progress=print) -> dict:
     from solutions.pipeline import run_lab
     # the reference shows students a progress bar per epoch; here one line per run says more
     solutions.capture.tqdm = functools.partial(solutions.capture.tqdm, disable=True)
-    first, last, knn_first, knn_last = [], [], [], []
+    first, last, knn_first, knn_last, distances = [], [], [], [], []
     for seed in range(seeds):
         started = time.monotonic()
         try:
@@ -73,6 +96,7 @@ def calibrate(cfg, variant, corpus, seeds: int, progress=print) -> dict:
         last.append(curve[-1])
         knn_first.append(knn[0])
         knn_last.append(knn[1])
+        distances.append(class_distances(run.snapshots[-1], corpus.labels, corpus.class_names))
         progress(f"[{variant.name}] seed {seed + 1}/{seeds}: held-out silhouette {curve[0]:.3f} → {curve[-1]:.3f}, "
                  f"{KNN_K}-NN accuracy {knn[0]:.2f} → {knn[1]:.2f} ({time.monotonic() - started:.0f} s)")
     first, last = np.array(first), np.array(last)
@@ -89,7 +113,8 @@ def calibrate(cfg, variant, corpus, seeds: int, progress=print) -> dict:
             "silhouette_min": below(float(last.min())), "silhouette_gain_min": below(float(gain.min())),
             "measured": {"silhouette_epoch0": span(first), "silhouette_last": span(last),
                          "knn_accuracy_epoch0": span(knn_first), "knn_accuracy_last": span(knn_last),
-                         "knn_k": KNN_K, "knn_chance": round(1 / len(corpus.class_names), 3)}}
+                         "knn_k": KNN_K, "knn_chance": round(1 / len(corpus.class_names), 3)},
+            "pairs": choose_pairs(np.mean(distances, axis=0), list(corpus.class_names))}
 
 
 def judge(entry: dict, checks) -> list[tuple[bool, str]]:
@@ -195,7 +220,8 @@ def main(argv=None) -> int:
         m = entry["measured"]
         print(f"[{name}] data: held-out silhouette {m['silhouette_epoch0']['mean']:.3f} → {m['silhouette_last']['mean']:.3f}, "
               f"{KNN_K}-NN accuracy {m['knn_accuracy_epoch0']['mean']:.2f} → {m['knn_accuracy_last']['mean']:.2f} "
-              f"(chance {m['knn_chance']:.2f}; means over {args.seeds} seeds)", flush=True)
+              f"(chance {m['knn_chance']:.2f}; means over {args.seeds} seeds); nearest classes "
+              f"{' and '.join(entry['pairs']['related'])}, farthest {' and '.join(entry['pairs']['unrelated'])}", flush=True)
         print(f"[{name}] thresholds: held-out silhouette ≥ {entry['silhouette_min']:g}, gain ≥ "
               f"{entry['silhouette_gain_min']:g} (runs: last {entry['silhouette_last']}, gain {entry['gain']}) "
               f"→ {cfg.path}: variants.{name}.calibration.{digest[:12]}…")

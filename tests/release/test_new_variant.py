@@ -110,6 +110,9 @@ def test_a_new_text_and_image_variant_from_config_and_data_alone(new_config, tmp
         (thresholds,) = cfg.variant(name).calibration.values()
         assert thresholds.seeds == 5 and thresholds.silhouette_min > 0, name
         assert abs(thresholds.silhouette_min - 0.5 * thresholds.silhouette_last[2]) <= 0.001   # half the weakest run
+        # what the worksheet will quote: the measured ranges, and the reference run's nearest and farthest classes
+        assert thresholds.measured["knn_chance"] == round(1 / (4 if name == "notes" else 3), 3), name
+        assert set(thresholds.pairs) == {"related", "unrelated"}, name
     assert "# The assignment as the course runs it." in new_config.read_text()   # its comments are kept
 
     proc = _build("--config", str(new_config), "--variant", "notes", "--variant", "shapes", "--out", str(out),
@@ -127,3 +130,8 @@ def test_a_new_text_and_image_variant_from_config_and_data_alone(new_config, tmp
     assert "Hobby notes" in notebook and "TextMLP" in notebook
     assert "ImageCNN" in (out / "shapes" / "student" / "lab8_shapes.ipynb").read_text()
     assert not (out / ".work").exists()   # every step passed: the work folder is gone
+    # the answer key is worded from the notes' own data: its four topics and the pairs calibrate chose
+    key = " ".join((out / "worksheet" / "notes" / "lab8_worksheet_solutions.tex").read_text().split())
+    (notes,) = cfg.variant("notes").calibration.values()
+    assert "four topics (astronomy, chess, cooking and sailing)" in key and "chance level of 0.25" in key
+    assert f"(for example {' and '.join(notes.pairs['related'])})" in key and "Wikipedia" not in key
