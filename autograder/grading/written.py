@@ -52,7 +52,7 @@ def release_questions(zip_path: Path, variant) -> list[dict]:
     from the snapshot inside the autograder zip. [{id, points, prompt, answer}] in the notebook's order."""
     from autograder.contract import STUDENT_FILES, snapshot_name
     from replab.corpus import Corpus
-    from worksheet.bank import notebook_questions, variant_context
+    from worksheet.bank import context_for, notebook_questions
     member = f"{STUDENT_FILES}/{snapshot_name(variant.name)}"
     with tempfile.TemporaryDirectory(prefix="lab8-written-") as tmp:
         try:
@@ -60,8 +60,9 @@ def release_questions(zip_path: Path, variant) -> list[dict]:
                 zf.extract(member, tmp)
         except (KeyError, zipfile.BadZipFile, OSError) as e:
             raise WrittenError(f"{zip_path}: no {member} to word the written questions from ({e})") from None
-        classes = Corpus.load(Path(tmp) / member).class_names
-    context = variant_context(variant.kind, variant.embedding_dim, classes, variant.title)
+        corpus = Corpus.load(Path(tmp) / member)
+    # worded as the release worded them: the same calibration entry (its pairs and measured ranges)
+    context = context_for(variant, corpus.class_names, variant.thresholds(corpus.digest()))
     return [{"id": q.id, "points": float(q.points), "prompt": q.prompt, "answer": q.answer}
             for q in notebook_questions(context)]
 
