@@ -56,6 +56,12 @@ class GradingSpec:
     def dim(self) -> int:
         return self.hidden[-1]
 
+    def limits(self, timeout: float | None = None) -> dict:
+        """What one grading allows, in the notebook's words' units: the whole student side (wall seconds), one
+        cell (CPU seconds, and as long idle) and one probe of a function (wall seconds). grade.py applies these."""
+        timeout = timeout or self.timeout
+        return {"run": timeout, "cell_cpu": min(self.cell_timeout, timeout / 3), "probe": self.probe_timeout}
+
     @property
     def possible(self) -> float:
         return float(sum(self.questions.values()))

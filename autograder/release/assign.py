@@ -13,7 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from autograder.contract import GRADING_FILE, STUDENT_FILES, notebook_name, snapshot_name  # noqa: F401
+from autograder.contract import GradingSpec, GRADING_FILE, STUDENT_FILES, notebook_name, snapshot_name  # noqa: F401
 from autograder.release.public_tests import public_test
 from templates.render import otter_config, render_master, write_notebook
 from replab.errors import LabError
@@ -93,13 +93,19 @@ def prepare_master(cfg, variant, corpus_snapshot: Path, work: Path, written_ques
     (work / "data").mkdir()
     shutil.copy(corpus_snapshot, work / snapshot_name(variant.name))
     (work / "requirements.txt").write_text(grading_requirements(), encoding="utf-8")
-    context = {
+    context = master_context(cfg, variant, written_questions, data_info,
+                             files=["replab", snapshot_name(variant.name)])
+    return write_notebook(render_master(variant, context), work / notebook_name(variant.name))
+
+
+def master_context(cfg, variant, written_questions, data_info: dict, files: list[str]) -> dict:
+    """What the notebook template is rendered with (see prepare_master's data_info)."""
+    return {
         "cfg": cfg, "points": cfg.points, "snapshot_path": snapshot_name(variant.name),
         "written_questions": written_questions, "data": data_info,
-        "otter_config": otter_config(cfg, variant, files=["replab", snapshot_name(variant.name)]),
-        "public_test": public_test,
+        "otter_config": otter_config(cfg, variant, files=files),
+        "public_test": public_test, "limits": GradingSpec.from_config(cfg, variant).limits(),
     }
-    return write_notebook(render_master(variant, context), work / notebook_name(variant.name))
 
 
 def run_otter_assign(master: Path, out: Path, timeout: int = 600) -> Path:

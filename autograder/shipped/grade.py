@@ -170,13 +170,13 @@ def _run_student_side(scratch: Path, release: Release, mode: str, timeout: float
     lab = cached_lab_reference(release.spec, release.data, threads)
     expected = make_probes(release.spec, lab, scratch / "_grading" / "in", seed)
     spec = release.spec
+    limits = spec.limits(timeout)
     (scratch / "_grading" / "run.json").write_text(json.dumps({
         # One cell may use a third of the run's time in CPU seconds (a busy machine or half a CPU stretches
         # the wall time of honest work, not its CPU time), and may sit idle (stuck) as long; the whole run's
-        # wall time is the backstop.
-        "notebook": spec.notebook, "cell_cpu": min(spec.cell_timeout, timeout / 3),
-        "cell_timeout": min(spec.cell_timeout, timeout / 3), "run_timeout": timeout,
-        "probe_timeout": spec.probe_timeout, "probes": list(PROBES)}))
+        # wall time is the backstop. The notebook states these (GradingSpec.limits).
+        "notebook": spec.notebook, "cell_cpu": limits["cell_cpu"], "cell_timeout": limits["cell_cpu"],
+        "run_timeout": timeout, "probe_timeout": limits["probe"], "probes": list(PROBES)}))
     env = {var: str(threads) for var in THREAD_VARS} if threads else {}
     state, returncode = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env, timeout, log_path,
                                               stop=stop, private=private, memory=sandbox.memory_limit(share))

@@ -45,16 +45,12 @@ def written_context(variant):
 def masters(cfg, tmp_path_factory):
     from autograder.release import assign
     from worksheet.bank import notebook_questions
-    from templates.render import render_master, otter_config
-    from autograder.release.public_tests import public_test
+    from templates.render import render_master
     out = {}
     for name, variant in cfg.variants.items():
         classes = CLASS_NAMES.get(variant.name) or sorted(variant.source["topics"])
-        context = {"cfg": cfg, "points": cfg.points, "snapshot_path": assign.snapshot_name(variant.name),
-                   "written_questions": notebook_questions(written_context(variant)),
-                   "data": {"offline": False, "classes": classes, "source": "test"},
-                   "otter_config": otter_config(cfg, variant, ["replab"]),
-                   "public_test": public_test}
+        context = assign.master_context(cfg, variant, notebook_questions(written_context(variant)),
+                                        {"offline": False, "classes": classes, "source": "test"}, ["replab"])
         out[name] = render_master(variant, context)
     return out
 
@@ -86,3 +82,13 @@ def test_manual_questions_are_the_bank_worded_for_the_variant(masters, cfg, name
         assert any(f"points: {q.points:g}" in c.source or f"points: {q.points}" in c.source for c in manual)
     written = "\n".join(p for p in prompts if any(f"**{q.id}**" in p for q in bank))
     assert ("TF-IDF" in written) == (name != "cifar10") and ("128-dimensional" in written) == (name == "cifar10")
+
+
+def test_the_notebook_states_the_grading_limits_it_is_held_to(masters, cfg):
+    """The limits grade.py applies (GradingSpec.limits) are the ones the notebook states, by the tasks."""
+    from autograder.contract import GradingSpec
+    for name, nb in masters.items():
+        limits = GradingSpec.from_config(cfg, cfg.variant(name)).limits()
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert f"**{int(limits['cell_cpu'])} seconds of CPU time**" in text, name
+        assert f"gets {int(limits['probe'])} seconds" in text and "costs only the questions it answers" in text
