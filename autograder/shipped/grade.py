@@ -217,7 +217,7 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
     log_path = result_dir / "grading.log"
     log_path.write_text("")
     seed = secrets.randbits(32)
-    outcome, notes, tests = "graded", [], None
+    outcome, notes, tests, seconds = "graded", [], None, {}
     try:
         for attempt in range(2):
             workspace = Path(tempfile.mkdtemp(prefix="lab8-grade-"))
@@ -229,8 +229,10 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                     break
                 scratch = workspace / "scratch"
                 memory_before = sandbox.memory_counters()
+                began = time.monotonic()
                 state, returncode, expected = _run_student_side(scratch, release, mode, timeout, log_path, stop,
                                                                 threads, private, seed, share)
+                seconds["student side"] = round(time.monotonic() - began, 1)
                 memory = sandbox.memory_counters()
                 if memory["oom_kills"] > memory_before["oom_kills"]:
                     # the out-of-memory killer ended a process of this run: the machine's limit, seen from
@@ -280,9 +282,11 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                                  "was graded.")
                 ctx = Context(spec=spec, lab=cached_lab_reference(spec, release.data, threads), expected=expected,
                               evidence=evidence, notebook=notebook, status=status or {})
+                began = time.monotonic()
                 with open(log_path, "a") as log:
                     log.write(f"\n[grader] sandbox {mode}, probe seed {seed}, student side {state}\n")
                     tests = verdict(ctx, log)
+                seconds["judge"] = round(time.monotonic() - began, 1)
                 _keep(evidence, (spec.csv_name,), result_dir / spec.csv_name)
                 _keep(evidence, ("_grading", "out", "executed.ipynb"), result_dir / "executed.ipynb")
                 break
@@ -303,7 +307,7 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
         "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"outcome": outcome, "sandbox": mode, "probe_seed": seed,
+        "extra_data": {"outcome": outcome, "sandbox": mode, "probe_seed": seed, "seconds": seconds,
                        "containment": sandbox.describe(mode, sandbox.layers() if mode != "none" else [])},
     }
     (result_dir / "results.json").write_text(json.dumps(results, indent=2))
