@@ -98,9 +98,10 @@ class InstallError(RuntimeError):
 def install_missing(requirements=None) -> list[str]:
     """Install, with one pip call and one progress line, the pinned packages this Python lacks; returns
     what was installed (nothing when all are present, and nothing while grading: the grader has them)."""
-    requirements = read_requirements() if requirements is None else list(requirements)
-    todo = missing(requirements)
-    if not todo or os.environ.get("LAB8_GRADING") == "1":
+    if os.environ.get("LAB8_GRADING") == "1":   # the grader has every package; its student side is offline
+        return []
+    todo = missing(read_requirements() if requirements is None else requirements)
+    if not todo:
         return []
     print(f"Installing what this Python lacks: {', '.join(todo)} …", flush=True)
     started = time.monotonic()
