@@ -463,3 +463,29 @@ def test_the_notebook_alone_in_a_colab_like_python_runs_and_grades_full_marks(sm
     report["scores"] = scores
     print(json.dumps(report, indent=1, ensure_ascii=False))
     assert scores == {"solution": 10, "blank": 0}
+
+
+def test_publish_writes_the_bundle_and_the_open_in_colab_badge(cfg, tmp_path):
+    """The publish step alone, on stand-in files: student.zip beside student/, the Colab link as a badge."""
+    import dataclasses
+    from autograder.release import Build, step_publish
+    from tests.release.test_render import written_context
+    from worksheet.bank import notebook_questions
+    linked = dataclasses.replace(cfg, publish_url="https://github.com/course/lab8/tree/main/{variant}")
+    variant = cfg.variant("wikipedia")
+    b = Build(linked, variant, tmp_path / "dist", None, False, 60, work=tmp_path / "work", dest=tmp_path / "dist/wikipedia")
+    b.student_dir = tmp_path / "work/assigned/student"
+    b.student_dir.mkdir(parents=True)
+    (b.student_dir / "lab8_wikipedia.ipynb").write_text("{}")
+    (b.work / "solutions").mkdir()
+    b.zip_path, b.bundle = b.work / "lab8_wikipedia_autograder.zip", b.work / "student.zip"
+    b.zip_path.write_bytes(b"zip")
+    b.bundle.write_bytes(make_bundle())
+    b.bank = notebook_questions(written_context(variant))
+    b.record["bundle"] = {"colab_url": linked.colab_url("wikipedia", "lab8_wikipedia.ipynb")}
+    step_publish(b)
+    assert (b.dest / "student.zip").read_bytes() == b.bundle.read_bytes()
+    assert "wikipedia/student.zip" in b.record["files"]
+    assert (b.dest / "open_in_colab.md").read_text() == (
+        "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        "(https://colab.research.google.com/github/course/lab8/blob/main/wikipedia/lab8_wikipedia.ipynb)\n")
