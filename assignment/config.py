@@ -101,11 +101,35 @@ class Config:
     variants: dict[str, Variant] = field(default_factory=dict)
     path: Path = CONFIG_PATH
     data_checks: DataChecks = DataChecks()
+    # Where students get the lab when they open the notebook alone (Colab, a JupyterHub, a download):
+    student_bundle_url: str = ""   # the URL of dist/<variant>/student.zip once published; "{variant}" in it
+    publish_url: str = ""          # the GitHub folder the notebooks are published in: the release writes Colab links
+    colab: bool = False            # a Colab-ready release: refused while student_bundle_url is unset
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:
             raise ConfigError(f"{self.path}: variants: no variant named {name!r} (have {', '.join(self.variants)})")
         return self.variants[name]
+
+    def bundle_url(self, variant_name: str) -> str:
+        """Where the notebook of this variant downloads its student bundle ("" when the config names none)."""
+        return self.student_bundle_url.replace("{variant}", variant_name)
+
+    def colab_url(self, variant_name: str, notebook: str) -> str:
+        """The "Open in Colab" link of this variant's notebook once published under publish_url ("" without one)."""
+        if not self.publish_url:
+            return ""
+        owner, repo, _, branch, *folder = _github_parts(self.publish_url.replace("{variant}", variant_name))
+        return "/".join(["https://colab.research.google.com/github", owner, repo, "blob", branch, *folder, notebook])
+
+
+def _github_parts(url: str) -> list[str] | None:
+    """https://github.com/<owner>/<repo>/(blob|tree)/<branch>[/<folder>...] → its parts, or None."""
+    prefix = "https://github.com/"
+    if not url.startswith(prefix):
+        return None
+    parts = [p for p in url[len(prefix):].split("/") if p]
+    return parts if len(parts) >= 4 and parts[2] in ("blob", "tree") else None
 
 
 class _Reader:
@@ -286,7 +310,7 @@ def load_config(path: str | Path = CONFIG_PATH) -> Config:
     if not isinstance(data, dict):
         r.fail("top level", "must be a mapping")
     r.unknown(data, {"name", "title", "term", "seed", "epochs", "test_fraction", "csv_name", "points", "variants",
-                     "data_checks"}, "")
+                     "data_checks", "student_bundle_url", "publish_url", "colab"}, "")
     checks = _data_checks(r, data.get("data_checks"), "data_checks", DataChecks())
     points = r.get(data, "points", "", dict)
     r.unknown(points, set(QUESTIONS), "points")
@@ -307,4 +331,11 @@ def load_config(path: str | Path = CONFIG_PATH) -> Config:
         variants={name: _variant(r, name, v, checks) for name, v in variants.items()},
         path=path,
         data_checks=checks,
+        student_bundle_url=r.get(data, "student_bundle_url", "", str, default="",
+                                 check=lambda u: u == "" or u.startswith(("https://", "http://")),
+                                 problem="must be an http(s) URL, e.g. https://course.example.edu/lab8/{variant}/student.zip"),
+        publish_url=r.get(data, "publish_url", "", str, default="",
+                          check=lambda u: u == "" or _github_parts(u) is not None,
+                          problem="must be a GitHub folder, https://github.com/<owner>/<repo>/tree/<branch>/<folder>"),
+        colab=r.get(data, "colab", "", bool, default=False),
     )

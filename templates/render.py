@@ -66,10 +66,25 @@ def otter_config(cfg, variant, files: list[str]) -> str:
     return yaml.safe_dump(config, sort_keys=False).strip()
 
 
+# The student bundle's sha256 is known only after otter assign wrote the public tests that go into it, so
+# the notebook is rendered with this placeholder and the release's bundle step writes the digest over it.
+BUNDLE_SHA256_PLACEHOLDER = "<sha256 of the student bundle: written by the release>"
+
+
+def bootstrap_source() -> str:
+    """The first cell's function (replab.bootstrap.fetch_lab_files), carried in the cell as source: it runs
+    before the lab's files are beside the notebook, so it cannot be imported from them."""
+    import inspect
+    from replab import bootstrap
+    return inspect.getsource(bootstrap.fetch_lab_files).rstrip()
+
+
 def environment(template_dir: Path = ROOT / "templates") -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     env.globals["solution"] = solution
+    env.globals["bootstrap_source"] = bootstrap_source
+    env.globals["bundle_sha256"] = BUNDLE_SHA256_PLACEHOLDER
     return env
 
 

@@ -423,4 +423,24 @@ def export_written_pdf(name: str, student_id: str, questions, *, title: str = "L
         print("Your name or student ID is empty: fill them in above and run this cell again.")
     if missing:
         print(f"Not answered yet: {', '.join(missing)}. (Edited an answer just now? Save the notebook first.)")
+    hint = colab_download_hint(pdf)
+    if hint:
+        print(hint)
     return pdf
+
+
+def colab_download_hint(pdf) -> str:
+    """In Colab the PDF sits on the runtime's disk, not the student's: where it is and how to download it.
+    "" anywhere else (a laptop or a JupyterHub shows the file beside the notebook)."""
+    import importlib.util
+    try:
+        in_colab = importlib.util.find_spec("google.colab") is not None
+    except (ImportError, ValueError):   # a "google" namespace without colab
+        in_colab = False
+    if not in_colab:
+        return ""
+    where = Path(pdf).resolve()
+    return (f"In Colab the PDF is on the runtime's disk, {where}: download it from the Files panel (the folder "
+            f"icon on the left; right-click {where.name} → Download), or run "
+            f"`from google.colab import files; files.download({str(where)!r})` in a cell. "
+            "The runtime's files are deleted when it stops.")

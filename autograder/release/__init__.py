@@ -7,7 +7,8 @@ One variant's release is an ordered list of named steps (STEPS), each timed. The
     data      first: every later step reads the frozen snapshot it writes; it refuses data whose
               separation thresholds were never calibrated (build.py calibrate), before any long work
     render    after data: the written questions and the intro are worded from the data's classes
-    assign    after render: otter assign splits the master; the zip packs the student files it made
+    assign    after render: otter assign splits the master; the zip packs the student files it made, and
+              so does the student bundle (student.zip), whose sha256 is then pinned in the notebooks
     execute   after assign: runs the solution notebook beside exactly the files students get
     verify    after execute and assign: grades the executed solution (full marks) and the blank
               student notebook (0) with the zip, scans the student folder for leaks, and checks the
@@ -60,6 +61,7 @@ class Build:
     student_dir: Path = None
     spec: object = None
     zip_path: Path = None
+    bundle: Path = None
     executed: Path = None
     record: dict = field(default_factory=dict)
 
@@ -116,6 +118,13 @@ def step_assign(b: Build) -> None:
     b.student_dir = assign.run_otter_assign(b.master, b.work / "assigned")
     b.spec = GradingSpec.from_config(b.cfg, b.variant)
     b.zip_path = assign.build_autograder_zip(b.spec, b.student_dir, b.work / zip_name(b.variant.name))
+    # the student bundle (for a notebook opened alone) and its sha256, pinned in the student and solution notebooks
+    b.bundle = assign.build_student_bundle(b.student_dir, b.work / "student.zip")
+    sha = sha256_file(b.bundle)
+    assign.pin_bundle([b.student_dir / b.master.name, b.work / "assigned" / "autograder" / b.master.name], sha)
+    name = b.variant.name
+    b.record["bundle"] = {"file": f"{name}/student.zip", "sha256": sha, "url": b.cfg.bundle_url(name),
+                          "colab_url": b.cfg.colab_url(name, b.master.name)}
 
 
 def step_execute(b: Build) -> None:
@@ -178,6 +187,11 @@ def step_publish(b: Build) -> None:
     shutil.copytree(b.work / "solutions", b.dest / "solutions")
     (b.dest / "autograder").mkdir()
     shutil.copy(b.zip_path, b.dest / "autograder" / zip_name(b.variant.name))
+    shutil.copy(b.bundle, b.dest / "student.zip")
+    colab = b.record["bundle"]["colab_url"]
+    if colab:   # for the course page: the badge Colab itself documents
+        (b.dest / "open_in_colab.md").write_text(
+            f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab})\n", encoding="utf-8")
     # the written answers' Gradescope assignment: its outline matches every student's exported PDF
     from worksheet.outline import write_gradescope_outline
     write_gradescope_outline(b.dest / "written", b.bank, title=f"{b.cfg.title} — {b.variant.title}")
@@ -315,6 +329,9 @@ def release(args) -> int:
     started = time.monotonic()
     cfg = load_config(args.config) if getattr(args, "config", None) else load_config()
     names = args.variant or list(cfg.variants)
+    if cfg.colab and not cfg.student_bundle_url:   # a notebook opened alone in Colab could not get its files
+        raise ReleaseError(f"{cfg.path}: student_bundle_url: unset, but colab: true asks for notebooks that open "
+                           "alone; set it to where dist/<variant>/student.zip will be published ({variant} in it)")
     for n in names:
         cfg.variant(n)  # unknown names fail here, before any work
     out = Path(args.out)
@@ -343,6 +360,10 @@ def release(args) -> int:
                   f"{len(r['leaks']):>5} {sum(r['seconds'].values()):>8.1f}  {r['data']['source'][:60]}")
         else:
             print(f"{n:<12} {'failed at ' + list(r['seconds'])[-1]:>20}")
+    for n, r in records.items():
+        link = r.get("bundle", {}).get("colab_url")
+        if link and not r["problems"]:
+            print(f"{n:<12} Open in Colab: {link}")
     ws = "PDFs: " + ", ".join(worksheet["pdfs"]) if worksheet["pdfs"] else f"PDFs skipped — {worksheet['skipped']}"
     print(f"worksheet    {ws}\nrelease      {out / 'release.json'} ({total:.0f} s)")
     for line in failed:

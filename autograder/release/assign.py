@@ -69,6 +69,46 @@ def grading_requirements() -> str:
     ]) + "\n"
 
 
+# What the student's notebook imports, by pip name: the first cell installs those its Python lacks (in Colab:
+# otter-grader, fpdf2, orjson), at the versions this release was verified with.
+STUDENT_PACKAGES = ("numpy", "pandas", "scikit-learn", "matplotlib", "requests", "tqdm", "orjson", "torch",
+                    "otter-grader", "fpdf2")
+
+
+def student_requirements() -> str:
+    """replab/requirements.txt: the pins of grading_requirements() for STUDENT_PACKAGES, without the CPU
+    wheel suffix (a student's torch may be a CUDA build; only a missing torch is installed) or extras."""
+    pins = {}
+    for line in grading_requirements().splitlines():
+        if "==" in line and not line.startswith("-"):
+            name, version = line.split("==")
+            pins[name.split("[")[0]] = version.split("+")[0]
+    return ("# pinned by the release; the notebook's first cell installs those this Python lacks\n"
+            + "".join(f"{name}=={pins[name]}\n" for name in STUDENT_PACKAGES))
+
+
+def build_student_bundle(student_dir: Path, bundle: Path) -> Path:
+    """dist/<variant>/student.zip: what the notebook needs beside it (replab/, data/, tests/) for students
+    who open the notebook alone; the same bytes for the same files (fixed stamps, sorted), so the sha256
+    pinned in the notebook names exactly this content."""
+    tmp = bundle.with_suffix(".part")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for item in ("replab", "data", "tests"):
+            _add_tree(zf, student_dir / item, item, BYTECODE)
+    tmp.replace(bundle)
+    return bundle
+
+
+def pin_bundle(notebooks, sha256: str) -> None:
+    """Write the bundle's sha256 over the placeholder the notebooks were rendered with."""
+    from templates.render import BUNDLE_SHA256_PLACEHOLDER
+    for nb in notebooks:
+        text = Path(nb).read_text(encoding="utf-8")
+        if BUNDLE_SHA256_PLACEHOLDER not in text:
+            raise AssignError(f"{nb}: no bundle sha256 placeholder in the first cell (templates/lab.ipynb.j2)")
+        Path(nb).write_text(text.replace(BUNDLE_SHA256_PLACEHOLDER, sha256), encoding="utf-8")
+
+
 def containment_requirements() -> list[str]:
     """The layers the student side puts on itself where namespaces are refused (sandbox/contain.py)."""
     from importlib.metadata import version
@@ -90,6 +130,7 @@ def prepare_master(cfg, variant, corpus_snapshot: Path, work: Path, written_ques
         shutil.rmtree(work)
     work.mkdir(parents=True)
     copy_replab(work / "replab")
+    (work / "replab" / "requirements.txt").write_text(student_requirements(), encoding="utf-8")
     (work / "data").mkdir()
     shutil.copy(corpus_snapshot, work / snapshot_name(variant.name))
     (work / "requirements.txt").write_text(grading_requirements(), encoding="utf-8")
