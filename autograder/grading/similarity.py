@@ -79,10 +79,8 @@ def extract_code(submission, stem: str) -> dict:
 
 
 def write_answer_code(record: dict, result_dir: Path) -> Path:
-    path = Path(result_dir) / ANSWER_CODE_JSON
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
-    return path
+    from autograder.grading.written import write_json_record
+    return write_json_record(record, result_dir, ANSWER_CODE_JSON)
 
 
 # --- normalised code -------------------------------------------------------------------------------------

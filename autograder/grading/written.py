@@ -133,11 +133,16 @@ def extract_written(submission, stem: str, questions) -> dict:
     return record
 
 
-def write_written_json(record: dict, result_dir: Path) -> Path:
-    path = Path(result_dir) / WRITTEN_JSON
+def write_json_record(record: dict, result_dir: Path, name: str) -> Path:
+    """A record read from a submission as submitted (never run), kept in its result folder."""
+    path = Path(result_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def write_written_json(record: dict, result_dir: Path) -> Path:
+    return write_json_record(record, result_dir, WRITTEN_JSON)
 
 
 def read_written_json(result_dir: Path, stem: str, questions) -> dict:

@@ -255,26 +255,24 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                 if state == "cancelled":
                     outcome, tests = "cancelled", _zero_tests(spec, "Grading was cancelled before it finished.")
                     break
+                # Before any student code ran, a containment layer could not be applied (contain.py), or the
+                # kernel never started (twice) or the driver failed: not the student's doing. One more time
+                # from scratch, then a TA looks. (Only the exit status says so: files under scratch are the
+                # student's to write.)
+                unstarted = None
                 if state == "done" and returncode == REFUSED:
+                    unstarted = ("a containment layer could not be applied",
+                                 "The grader could not contain this notebook's run on this machine (see grading.log).")
+                elif state == "done" and (returncode == NO_KERNEL or (status is None and returncode == 1)):
+                    unstarted = ("the student side did not start",
+                                 "The grader could not start Python for this notebook (twice).")
+                if unstarted:
                     if attempt == 0:
                         with open(log_path, "a") as log:
-                            log.write("\n[grader] a containment layer could not be applied; trying once more\n")
+                            log.write(f"\n[grader] {unstarted[0]}; trying once more\n")
                         continue
                     outcome = "infrastructure"
-                    tests = _zero_tests(spec, "The grader could not contain this notebook's run on this machine "
-                                              "(see grading.log). Not the notebook's fault: a TA will regrade it.")
-                    break
-                if state == "done" and (returncode == NO_KERNEL or (status is None and returncode == 1)):
-                    # the kernel never started (twice), or the driver failed before any student code ran:
-                    # not the student's doing. One more time from scratch, then a TA looks. (Only the
-                    # driver's exit status says so: files under scratch are the student's to write.)
-                    if attempt == 0:
-                        with open(log_path, "a") as log:
-                            log.write("\n[grader] the student side did not start; trying once more\n")
-                        continue
-                    outcome = "infrastructure"
-                    tests = _zero_tests(spec, "The grader could not start Python for this notebook (twice). "
-                                              "Not the notebook's fault: a TA will regrade it.")
+                    tests = _zero_tests(spec, f"{unstarted[1]} Not the notebook's fault: a TA will regrade it.")
                     break
                 if state == "timeout":
                     outcome = "timeout"
