@@ -267,7 +267,6 @@ def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int 
     /autograder tree laid out for it (path-mapped), inside the container Gradescope gives (container.py:
     `cpus` CPUs, `memory` bytes, Docker's capabilities, no user namespaces); results like `build.py grade`
     writes them, with what the container was and the run's memory peak in extra_data.trial."""
-    from autograder.shipped import sandbox
     from autograder.shipped.grade import GradingError
     if os.geteuid() != 0:
         raise GradingError("--gradescope runs the zip as Gradescope does, as root: run it as root")

@@ -80,7 +80,7 @@ class Container:
 
     def command(self, argv: list[str]) -> list[str]:
         caps = ",".join("+" + c for c in DOCKER_CAPS)
-        inner = ["setpriv", f"--bounding-set=-all,{caps}", f"--inh-caps=-all", "--", *argv]
+        inner = ["setpriv", f"--bounding-set=-all,{caps}", "--inh-caps=-all", "--", *argv]
         joins = [a for path in self.cgroups for a in ("--cgroup", str(path))]
         return [sys.executable, "-m", "autograder.grading.container", *joins, "--", *inner]
 
