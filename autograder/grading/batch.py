@@ -246,8 +246,9 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
     try:
         subprocess.run(container.command(["bash", str(root / "source" / "run_autograder")]), env=env,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        trial = {"container": container.describe(), "memory_peak_bytes": container.memory_peak(),
-                 "oom_kills": container.oom_kills()}
+        memory = container.memory_counters()
+        trial = {"container": container.describe(), "memory_peak_bytes": memory["peak"],
+                 "oom_kills": memory["oom_kills"]}
     finally:
         container.close()
     shutil.rmtree(dest, ignore_errors=True)

@@ -45,7 +45,7 @@ def _own_cgroup(controller: str) -> str:
 
 @dataclass
 class Container:
-    """One submission's container: make it, run `command(argv)` in it, read `memory_peak()`, `close()`."""
+    """One submission's container: make it, run `command(argv)` in it, read `memory_counters()`, `close()`."""
     cpus: float = 0.5
     memory: int = 3 * 2**30
     cgroups: list[Path] = field(default_factory=list)
@@ -84,26 +84,11 @@ class Container:
         joins = [a for path in self.cgroups for a in ("--cgroup", str(path))]
         return [sys.executable, "-m", "autograder.grading.container", *joins, "--", *inner]
 
-    def _read(self, *names: str) -> str | None:
-        for path in self.cgroups:
-            for name in names:
-                try:
-                    return (path / name).read_text()
-                except OSError:
-                    continue
-        return None
-
-    def memory_peak(self) -> int | None:
-        text = self._read("memory.max_usage_in_bytes", "memory.peak")
-        return int(text) if text and text.strip().isdigit() else None
-
-    def oom_kills(self) -> int:
-        text = self._read("memory.oom_control", "memory.events") or ""
-        for line in text.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value)
-        return 0
+    def memory_counters(self) -> dict:
+        """The grader's own reading of a memory cgroup (sandbox.memory_counters), for this container's."""
+        from autograder.shipped.sandbox import memory_counters
+        memory = [p for p in self.cgroups if (p / "memory.oom_control").exists() or (p / "memory.events").exists()]
+        return memory_counters(memory[0]) if memory else {"oom_kills": 0, "peak": None, "limit": None}
 
     def describe(self) -> str:
         if not self.cgroups:
