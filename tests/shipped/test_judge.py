@@ -64,14 +64,12 @@ def test_the_reference_solution_gets_full_marks(lab, tmp_path):
     assert {n: t["score"] for n, t in tests.items()} == spec.questions, {n: t["output"] for n, t in tests.items()}
 
 
-class WrongSideOfTheReLU(torch.nn.Module):
-    """The lab's model with the hook on the other side of the ReLU that follows the hooked layer."""
-
-    def __new__(cls, *args, kind):
+def storing(kind, store):
+    """The lab's model whose forward, with capture on, stores store(h) of the hooked layer's output h."""
+    def make(*args):
         model = KINDS[kind].model(*args)
         layer = KINDS[kind].hooked_layer(model)
         inner_forward = model.forward
-        right = KINDS[kind].reads
 
         def forward(x):
             seen = []
@@ -79,18 +77,24 @@ class WrongSideOfTheReLU(torch.nn.Module):
             out = inner_forward(x)
             handle.remove()
             if model.capture:
-                h = seen[-1]
-                model.embeddings = (torch.relu(h) if right == "pre" else h).detach().cpu().numpy()
+                model.embeddings = store(seen[-1])
             return out
         model.forward = forward
         return model
+    return make
+
+
+def wrong_side_of_the_relu(kind):
+    """The lab's model with the hook on the other side of the ReLU that follows the hooked layer."""
+    right = KINDS[kind].reads
+    return storing(kind, lambda h: (torch.relu(h) if right == "pre" else h).detach().cpu().numpy())
 
 
 def test_a_hook_on_the_wrong_side_of_the_relu_costs_q1_only(lab, tmp_path):
     spec, lab = lab
     ns = honest_namespace(spec, lab)
     kind = KINDS[spec.kind]
-    ns[kind.model.__name__] = lambda *a: WrongSideOfTheReLU(*a, kind=spec.kind)
+    ns[kind.model.__name__] = wrong_side_of_the_relu(spec.kind)
     wrong = "post" if kind.reads == "pre" else "pre"
     ns["snapshots"] = lab.snapshots[wrong].astype(np.float32)  # what that hook gives over training
     ns["separation"] = separation.separation_by_epoch(ns["snapshots"], lab.corpus.labels, lab.is_test)
@@ -234,22 +238,8 @@ def test_what_changes_no_value_is_stated_but_not_scored(lab, tmp_path):
         e = model.embeddings
         return e.detach() if isinstance(e, torch.Tensor) else e
 
-    class Attached(torch.nn.Module):
-        def __new__(cls, *args):
-            model = kind.model(*args)
-            layer = kind.hooked_layer(model)
-            inner = model.forward
-
-            def forward(x):
-                seen = []
-                handle = layer.register_forward_hook(lambda m, i, o: seen.append(o))
-                out = inner(x)
-                handle.remove()
-                if model.capture:
-                    model.embeddings = seen[-1] if kind.reads == "pre" else torch.relu(seen[-1])
-                return out
-            model.forward = forward
-            return model
-    ns["snapshot"], ns[kind.model.__name__] = with_grad, Attached
+    # kept attached to autograd: the layer's output itself, on the kind's side of the ReLU
+    attached = storing(spec.kind, lambda h: h if kind.reads == "pre" else torch.relu(h))
+    ns["snapshot"], ns[kind.model.__name__] = with_grad, attached
     tests = judge(tmp_path, spec, lab, ns)
     assert {n: t["score"] for n, t in tests.items()} == spec.questions, {n: t["output"] for n, t in tests.items()}
