@@ -179,7 +179,8 @@ def _run_student_side(scratch: Path, release: Release, mode: str, timeout: float
         "run_timeout": timeout, "probe_timeout": limits["probe"], "probes": list(PROBES)}))
     env = {var: str(threads) for var in THREAD_VARS} if threads else {}
     state, returncode = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env, timeout, log_path,
-                                              stop=stop, private=private, memory=sandbox.memory_limit(share))
+                                              stop=stop, private=private, memory=sandbox.memory_limit(share),
+                                              driver=True)
     return state, returncode, expected
 
 

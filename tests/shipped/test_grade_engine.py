@@ -155,6 +155,56 @@ def test_the_sandbox_user_is_contained_without_namespaces(tmp_path):
     assert "Landlock" in sandbox.describe("user", sandbox.layers())
 
 
+AT_THE_DRIVER = """
+import json, os, signal
+driver = os.getppid()
+seen = {'uid': os.getuid(), 'driver_uid': int(open(f'/proc/{driver}/status').read().split('Uid:')[1].split()[0])}
+for name, act in (('signal', lambda: os.kill(driver, 0)), ('environ', lambda: open(f'/proc/{driver}/environ').read()),
+                  ('memory', lambda: open(f'/proc/{driver}/mem', 'rb').read(1)),
+                  ('bin', lambda: open('_grading/bin/driver.py', 'a').write('#')),
+                  ('move', lambda: os.rename('_grading', 'mine'))):
+    try:
+        act()
+        seen[name] = 'done'
+    except OSError as e:
+        seen[name] = type(e).__name__
+print('SEEN' + json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "user"])
+def test_the_notebook_cannot_signal_read_or_rewrite_its_driver(wiki, tmp_path, mode):
+    """As root (Gradescope's container, a TA's root shell), the driver and the notebook's kernel run under
+    two uids: the notebook cannot signal the driver, read its memory or environment, or change the driver's
+    programs and inputs (root's, in a folder the student cannot move)."""
+    if os.geteuid() != 0:
+        pytest.skip("two uids need root")
+    if mode == "bwrap" and not sandbox.bwrap_works():
+        pytest.skip("bubblewrap cannot make namespaces here")
+    from autograder.shipped.gradescope import setup_user
+    setup_user()
+    out = tmp_path / "out"
+    result = grade_one(_notebook(tmp_path / "n.ipynb", AT_THE_DRIVER), wiki, out, mode)
+    executed = nbformat.read(out / "executed.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for o in executed.cells[0].outputs)
+    seen = json.loads(text.split("SEEN", 1)[1])
+    assert seen["uid"] != seen["driver_uid"] and 0 not in (seen["uid"], seen["driver_uid"]), seen
+    assert {seen[k] for k in ("signal", "environ", "memory", "bin", "move")} == {"PermissionError"}, seen
+    assert result["outcome"] == "graded"
+    assert "two unprivileged uids" in result["extra_data"]["containment"] or \
+        "lab8driver (the driver" in result["extra_data"]["containment"]
+
+
+def test_a_notebook_that_starts_with_code_keeps_its_first_cell(wiki, tmp_path):
+    """The grader's own cells (the set-up line, the probes) run beside the notebook's, never in place of
+    one: a notebook with no title cell (its imports first) is graded with its first cell."""
+    out = tmp_path / "out"
+    grade_one(_notebook(tmp_path / "n.ipynb", "first = 41", "print(first + 1)"), wiki, out, sandbox.choose_mode("auto"))
+    executed = nbformat.read(out / "executed.ipynb", as_version=4)
+    assert [c.source for c in executed.cells] == ["first = 41", "print(first + 1)"]
+    assert executed.cells[1].outputs[0]["text"] == "42\n", executed.cells[1].outputs
+
+
 def test_without_a_sandbox_grading_refuses_unless_asked(monkeypatch):
     monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
     monkeypatch.setattr(sandbox, "sandbox_user", lambda: None)

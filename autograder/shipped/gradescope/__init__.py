@@ -25,11 +25,13 @@ def autograder_root() -> Path:
 
 
 def setup_user() -> None:
-    """Create the unprivileged user student code runs as, when namespaces are refused, and let it reach
-    the interpreter: search (not list) permission on the folders above the Python installation."""
-    if sandbox.sandbox_user() is None:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        sandbox.SANDBOX_USER], check=True)
+    """Create the unprivileged users of user mode, when namespaces are refused: the one student code runs as,
+    and the driver's (a uid of its own: the notebook cannot signal or read it). Let them reach the
+    interpreter: search (not list) permission on the folders above the Python installation."""
+    for name, found in ((sandbox.SANDBOX_USER, sandbox.sandbox_user), (sandbox.DRIVER_USER, sandbox.driver_user)):
+        if found() is None:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                           check=True)
     for root in sandbox._python_roots():
         for folder in [Path(root), *Path(root).parents]:
             mode = folder.stat().st_mode

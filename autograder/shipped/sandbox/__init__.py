@@ -15,6 +15,12 @@ In bwrap and user mode, the first program inside (contain.py) adds the layers an
 put on itself, where this machine offers them (`layers()`): seccomp (no IP sockets: the network is closed
 without a network namespace) and Landlock (read only the system and Python, write only the scratch folder
 and /tmp). What was active is returned with the run and recorded in results.json.
+
+Two uids (`Uids`), where the grader is root (Gradescope's container, a TA's root shell): the driver runs as
+one and starts the notebook's kernel as another, so nothing the notebook runs can signal, trace or read
+the driver (/proc of another uid is closed), nor write what only the driver writes. The driver keeps the
+capabilities to start that kernel and to end it (setuid, setgid, kill) and no others; the kernel has
+none. Unprivileged bubblewrap maps one uid only, so without root the two sides share it (recorded).
 """
 from __future__ import annotations
 
@@ -29,15 +35,22 @@ import subprocess
 import sys
 import sysconfig
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 from replab.errors import LabError
 
 SANDBOX_USER = "lab8student"
+DRIVER_USER = "lab8driver"   # user mode's driver: another uid, in the student's group (set up beside it)
 # Started by root, bubblewrap runs student code as a uid of its own, fresh for every run: the process
-# limit counts per uid, so two runs at once never share it (nor any file they could both reach).
+# limit counts per uid, so two runs at once never share it (nor any file they could both reach). The
+# driver's uid is the student's plus DRIVER_OFFSET.
 SANDBOX_UIDS = range(200_000, 1_200_000)
+DRIVER_OFFSET = 1_000_000
+# What the driver keeps (ambient, so they survive its exec): start the kernel as the student's uid
+# (setuid, setgid; setpcap to empty the kernel's bounding set) and end it (kill). All in Docker's defaults.
+DRIVER_CAPS = ("setuid", "setgid", "setpcap", "kill")
 HERE = Path(__file__).resolve().parent
 DRIVER_FILES = ("driver.py", "kernel_probes.py", "contain.py")
 MODES = ("bwrap", "user", "none")
@@ -81,7 +94,7 @@ INSIDE = "/work"       # where the scratch folder appears under bubblewrap (a to
                         # folders bubblewrap makes on the way to a deeper one are closed to non-root)
 
 
-def bwrap_command(scratch: Path, inner: list[str], env: dict, uid: int | None = None) -> list[str]:
+def bwrap_command(scratch: Path, inner: list[str], env: dict, drop: list[str] | None = None) -> list[str]:
     scratch = str(Path(scratch).resolve())
     cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv", *_system_binds(),
@@ -90,11 +103,10 @@ def bwrap_command(scratch: Path, inner: list[str], env: dict, uid: int | None = 
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     if os.geteuid() == 0:
-        # root's own namespaces need no user namespace; the student's process drops to `nobody`
-        # (no capabilities, no way back) before it runs anything
-        uid = uid or SANDBOX_UIDS[0]
-        return cmd + ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                      "--bounding-set=-all", "--no-new-privs", "--", *inner]
+        # root's own namespaces need no user namespace; the process inside drops to an unprivileged uid
+        # (`drop`: Uids.command) before it runs anything
+        drop = drop or Uids(SANDBOX_UIDS[0], SANDBOX_UIDS[0]).command(driver=False)
+        return cmd + ["--", *drop, *inner]
     return cmd[:1] + ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"] + cmd[1:] + ["--", *inner]
 
 
@@ -126,8 +138,12 @@ def layers() -> list[str]:
 
 def describe(mode: str, applied: list[str]) -> str:
     """One line for results.json and the TA report: where student code ran and what held it."""
-    base = {"bwrap": "bubblewrap (own PID, network and mount namespaces, unprivileged uid)",
-            "user": f"the user {SANDBOX_USER} (no namespaces: a root container)",
+    two = os.geteuid() == 0
+    base = {"bwrap": "bubblewrap (own PID, network and mount namespaces; " + (
+                "the kernel and the driver under two unprivileged uids)" if two else
+                "the kernel and the driver share one unprivileged uid: bubblewrap without root maps only one)"),
+            "user": f"the users {SANDBOX_USER} (the kernel) and {DRIVER_USER} (the driver; no namespaces: a root "
+                    "container)",
             "none": "NOT contained (--no-sandbox)"}[mode]
     extra = {"seccomp": "seccomp: no IP sockets", "landlock": "Landlock: reads the system and Python only, "
              "writes the scratch folder and /tmp only"}
@@ -156,6 +172,13 @@ def sandbox_user():
         return None
 
 
+def driver_user():
+    try:
+        return pwd.getpwnam(DRIVER_USER)
+    except KeyError:
+        return None
+
+
 def choose_mode(requested: str | None = None) -> str:
     """`requested` ("auto", a mode, or $LAB8_SANDBOX when None): bwrap if it works here, else user
     (as root, with the user set up). Raises SandboxError when nothing can contain student code."""
@@ -166,10 +189,10 @@ def choose_mode(requested: str | None = None) -> str:
         return "none"
     if requested in ("auto", "bwrap") and bwrap_works():
         return "bwrap"
-    if requested in ("auto", "user") and os.geteuid() == 0 and sandbox_user():
+    if requested in ("auto", "user") and os.geteuid() == 0 and sandbox_user() and driver_user():
         return "user"
     raise SandboxError("no sandbox for student code here: install bubblewrap (apt-get install bubblewrap), "
-                       f"or run as root with the user {SANDBOX_USER} set up, or pass --no-sandbox to grade "
+                       f"or run as root with the users {SANDBOX_USER} and {DRIVER_USER} set up, or pass --no-sandbox to grade "
                        "uncontained")
 
 
@@ -215,15 +238,75 @@ def _kill_tree(popen) -> None:
     popen.wait()
 
 
-def prepare_scratch(scratch: Path, mode: str, uid: int | None) -> None:
-    """Give the scratch folder to whoever runs inside; its parent stays closed to listing."""
+@dataclass(frozen=True)
+class Uids:
+    """Who runs a contained run, when the grader is root: the student's uid and group; the driver's uid
+    and group, or None when the command is not the driver (it then runs as the student)."""
+    student: int
+    group: int
+    driver: int | None = None
+    driver_group: int | None = None
+
+    @classmethod
+    def for_run(cls, mode: str, driver: bool) -> Uids | None:
+        if os.geteuid() != 0 or mode not in ("bwrap", "user"):
+            return None     # unprivileged bubblewrap maps one uid: ours (or no containment at all)
+        if mode == "bwrap":
+            uid = secrets.choice(SANDBOX_UIDS)
+            return cls(uid, uid, *((uid + DRIVER_OFFSET,) * 2 if driver else (None, None)))
+        student, other = sandbox_user(), driver_user()
+        return cls(student.pw_uid, student.pw_gid, *((other.pw_uid, other.pw_gid) if driver else (None, None)))
+
+    def command(self, driver: bool = True) -> list[str]:
+        """setpriv's drop to the driver (with DRIVER_CAPS, in the student's group) or to the student (none)."""
+        if driver and self.driver is not None:
+            caps = ",".join("+" + c for c in DRIVER_CAPS)
+            return ["setpriv", f"--reuid={self.driver}", f"--regid={self.driver_group}", f"--groups={self.group}",
+                    f"--inh-caps=-all,{caps}", f"--ambient-caps=-all,{caps}", f"--bounding-set=-all,{caps}",
+                    "--no-new-privs", "--"]
+        return ["setpriv", f"--reuid={self.student}", f"--regid={self.group}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs", "--"]
+
+    def env(self) -> dict:
+        """What the driver needs to start the kernel as the student (nothing when there is no driver)."""
+        return {"LAB8_STUDENT_UID": str(self.student), "LAB8_STUDENT_GID": str(self.group)} if self.driver else {}
+
+
+# The student's own folders under _grading: its TMPDIR (user mode) and IPython's profile.
+STUDENT_FOLDERS = ("tmp", "ipython")
+
+
+def prepare_scratch(scratch: Path, uids: Uids | None) -> None:
+    """Give the scratch folder to whoever runs inside; its parent stays closed to listing. With a driver
+    of its own uid: the scratch folder is root's, sticky, writable by the student's group (the student
+    cannot move what is not the student's), _grading and what the driver runs or reads from it (bin/,
+    in/, run.json) root's and read-only, out/ the driver's (the probes, run by the kernel, write there
+    too, through the group)."""
     os.chmod(scratch.parent, 0o711)
-    owner = {"bwrap": uid if os.geteuid() == 0 else None,
-             "user": sandbox_user().pw_uid if mode == "user" else None}.get(mode)
-    if owner is not None:
-        for folder, dirs, files in os.walk(scratch):
-            for name in [folder, *(os.path.join(folder, f) for f in dirs + files)]:
-                os.lchown(name, owner, owner)
+    if uids is None:
+        return
+    for folder, dirs, files in os.walk(scratch):
+        for name in [folder, *(os.path.join(folder, f) for f in dirs + files)]:
+            os.lchown(name, uids.student, uids.group)
+            if uids.driver is not None and not os.path.islink(name):
+                mode = os.lstat(name).st_mode
+                os.chmod(name, (mode | 0o2070) & 0o7770 if os.path.isdir(name) else (mode | 0o060) & 0o7770)
+    if uids.driver is None:
+        return
+    grading = scratch / "_grading"
+    for folder, dirs, files in os.walk(grading):
+        for name in [folder, *(os.path.join(folder, f) for f in dirs + files)]:
+            os.lchown(name, 0, 0)
+            os.chmod(name, 0o755 if os.path.isdir(name) else 0o644)
+    for name in STUDENT_FOLDERS:
+        (grading / name).mkdir(exist_ok=True)
+        os.chown(grading / name, uids.student, uids.group)
+        os.chmod(grading / name, 0o2770)
+    (grading / "out").mkdir(exist_ok=True)
+    os.chown(grading / "out", uids.driver, uids.group)
+    os.chmod(grading / "out", 0o2770)
+    os.chown(scratch, 0, uids.group)
+    os.chmod(scratch, 0o3770)
 
 
 MAX_PROCESSES = 512       # a fork bomb stops here (counted per uid: the sandbox's own)
@@ -243,39 +326,37 @@ def _limits(memory: int | None) -> list[str]:
 
 
 def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout: float, log_path: Path,
-                  stop=None, private=(), memory: int | None = None) -> tuple[str, int | None]:
+                  stop=None, private=(), memory: int | None = None, driver: bool = False) -> tuple[str, int | None]:
     """Run argv (a Python command line) contained, with cwd scratch; returns ("done", "timeout" or
     "cancelled", its exit status when done).
     `private`: folders closed to the sandbox user while it runs (user mode). argv is given the scratch
-    folder's path as the process inside sees it."""
+    folder's path as the process inside sees it. `driver`: argv is driver.py, which starts the student's
+    code itself: as root, it runs under a uid of its own and starts the kernel under the student's (Uids)."""
     inside = Path(INSIDE) if mode == "bwrap" else scratch
     _install_bin(scratch)
     if mode != "none":   # contain.py first: it puts the layers on, then becomes argv
         argv = _contain_argv(mode, inside, layers()) + list(argv)
     argv = [str(a).replace("{scratch}", str(inside)) for a in argv]
-    uid = secrets.choice(SANDBOX_UIDS) if mode == "bwrap" else None
+    uids = Uids.for_run(mode, driver)
     base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(inside),
                 "USER": "student", "LOGNAME": "student",
                 "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
-                "TMPDIR": "/tmp" if mode == "bwrap" else str(scratch / "_grading" / "tmp"),
+                "TMPDIR": "/tmp" if mode == "bwrap" else str(inside / "_grading" / "tmp"),
                 "IPYTHONDIR": str(inside / "_grading" / "ipython"), "JUPYTER_PLATFORM_DIRS": "1",
                 # the notebook's picture cells see it and skip work nothing is judged on
-                "LAB8_GRADING": "1", **env}
-    if mode != "bwrap":
-        (scratch / "_grading" / "tmp").mkdir(parents=True, exist_ok=True)
-    prepare_scratch(scratch, mode, uid)
-    user = sandbox_user() if mode == "user" else None
+                "LAB8_GRADING": "1", **(uids.env() if uids else {}), **env}
+    for name in STUDENT_FOLDERS:
+        (scratch / "_grading" / name).mkdir(parents=True, exist_ok=True)
+    prepare_scratch(scratch, uids)
     if mode == "bwrap":
-        # only here is kill(-1) confined: the driver's own PID namespace (never in the other modes)
-        cmd = bwrap_command(scratch, argv, {**base_env, "LAB8_SANDBOX_PID_NAMESPACE": "1"}, uid)
+        # kill(-1) is confined here: the run's own PID namespace
+        cmd = bwrap_command(scratch, argv, {**base_env, "LAB8_SANDBOX_PID_NAMESPACE": "1"},
+                            uids.command() if uids else None)
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     elif mode == "user":
         for folder in private:
             os.chmod(folder, 0o700)
-        cmd = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
-               "--bounding-set=-all", "--no-new-privs", "--", *argv]
-        # the user's processes are this run's alone (one at a time): the driver may end them all
-        popen_env = {**base_env, "LAB8_SANDBOX_OWN_UID": "1"}
+        cmd, popen_env = uids.command() + argv, base_env
     else:
         cmd, popen_env = argv, {**os.environ, **base_env}
     deadline = time.monotonic() + timeout
@@ -299,9 +380,10 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
         finally:
             returncode = popen.poll() if state == "done" else None
             _kill_tree(popen)   # under bwrap this ends its PID namespace, and so every process in it
-            if user is not None:
-                kill_user(user.pw_uid)
-                _remove_left_in_tmp(user.pw_uid)
+            if mode == "user":   # no PID namespace: every process of the run's uids, wherever it went
+                for uid in filter(None, (uids.student, uids.driver)):
+                    kill_user(uid)
+                    _remove_left_in_tmp(uid)
     return state, returncode
 
 

@@ -15,10 +15,13 @@ kills the kernel fails alone: the kernel is rebuilt the same way and the next pr
 import builtins
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -31,6 +34,37 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # file, which the notebook could rewrite.
 with open(os.path.join(HERE, "kernel_probes.py")) as _f:
     PROBE_SOURCE = _f.read()
+# Set by the grader when it is root (sandbox.Uids): the kernel runs under this uid and group, not the
+# driver's, so the notebook cannot signal, trace or read this process. None: one uid for both.
+STUDENT = ((int(os.environ["LAB8_STUDENT_UID"]), int(os.environ["LAB8_STUDENT_GID"]))
+           if os.environ.get("LAB8_STUDENT_UID") else None)
+SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
+
+
+def as_student(argv):
+    """argv run under the student's uid and group, with no capability and no way to gain one."""
+    uid, gid = STUDENT
+    return [SETPRIV, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+            "--no-new-privs", "--", *argv]
+
+
+class StudentKernelManager(AsyncKernelManager):
+    """Starts the kernel under the student's uid (as_student). jupyter_client writes the connection file
+    for this uid only (0600): the kernel is given a copy its group may read; its sockets, made with the
+    driver's umask (007) in the runtime folder (setgid, the student's group), are ones the driver can reach."""
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if STUDENT is None:
+            return cmd
+        own = os.path.realpath(self.connection_file)
+        shared = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], "student-" + os.path.basename(own))
+        with open(own, "rb") as f:
+            info = f.read()
+        fd = os.open(shared, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o640)
+        with os.fdopen(fd, "wb") as f:
+            f.write(info)
+        return as_student([shared if arg == own else arg for arg in cmd])
 
 
 def undumpable():
@@ -46,6 +80,19 @@ def undumpable():
 def builtin_name(name):
     """An exception name the judge may show: only built-in ones (a student's class name is theirs)."""
     return name if isinstance(getattr(builtins, name, None), type) else "an exception"
+
+
+def aside(client, cell, index=0):
+    """Run a cell of the grader's own (a probe, a set-up line) in the notebook's kernel. nbclient's
+    execute_cell stores the cell it ran at `index` in the notebook: the notebook's own cell is put back, or
+    its first cell would be lost (or shown as the grader's in executed.ipynb)."""
+    cells = client.nb.cells
+    kept = cells[index] if index < len(cells) else None
+    try:
+        client.execute_cell(cell, index, store_history=False)
+    finally:
+        if kept is not None:
+            cells[index] = kept
 
 
 class CellWatch:
@@ -147,6 +194,7 @@ class Run:
         # nbclient's own limit is wall-clock time: only the whole run's backstop here (CellWatch ends a cell
         # by its CPU time); probes set their own
         return NotebookClient(nb, config=config, kernel_name="python3", timeout=self.spec["run_timeout"],
+                              kernel_manager_class=StudentKernelManager,
                               allow_errors=True, interrupt_on_timeout=False, record_timing=False,
                               startup_timeout=60, resources={"metadata": {"path": self.workdir}})
 
@@ -156,7 +204,7 @@ class Run:
         cell = nbformat.v4.new_code_cell("pass")
         saved, client.timeout = client.timeout, GRACE
         try:
-            client.execute_cell(cell, index, store_history=False)
+            aside(client, cell, index)
             return True
         except (CellTimeoutError, DeadKernelError):
             return False
@@ -168,8 +216,7 @@ class Run:
         out next time (it hung past interruption or killed the kernel), or None."""
         # IPython's exit()/quit() end the kernel after their cell has finished, so the next cell or
         # probe would die for it: as in a notebook someone is reading, grading keeps the kernel.
-        client.execute_cell(nbformat.v4.new_code_cell("get_ipython().ask_exit = lambda *a, **k: None"), 0,
-                            store_history=False)
+        aside(client, nbformat.v4.new_code_cell("get_ipython().ask_exit = lambda *a, **k: None"))
         pid = client.km.provisioner.process.pid
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or index in self.skip:
@@ -205,7 +252,7 @@ class Run:
         cell = nbformat.v4.new_code_cell(code)
         saved, client.timeout = client.timeout, self.spec["probe_timeout"]
         try:
-            client.execute_cell(cell, 0, store_history=False)
+            aside(client, cell)
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             self.status["probes"][probe] = "error" if errors else "ran"
             return True
@@ -270,7 +317,7 @@ class Run:
         end_all_others()
         definitions = definitions_source(nb, self.skip, self.status["cells"], self.defined())
         while probes and not self.status["infrastructure"]:
-            # one cell for execute_cell's bookkeeping (it stores each cell it runs at its index)
+            # one cell for execute_cell's bookkeeping (`aside`)
             client = self.start(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
             try:
                 with client.setup_kernel():
@@ -308,7 +355,7 @@ class Run:
                 "del _lab8_src")
         saved, client.timeout = client.timeout, self.spec["cell_timeout"]
         try:
-            client.execute_cell(nbformat.v4.new_code_cell(code), 0, store_history=False)
+            aside(client, nbformat.v4.new_code_cell(code))
         except (CellTimeoutError, DeadKernelError):
             pass   # the probes then find what is defined, or report the kernel gone
         finally:
@@ -384,9 +431,17 @@ def definitions_source(nb, skip=(), cells=None, defined=()) -> list[str]:
 
 
 def end_all_others():
-    """Kill every other process this driver can signal: the notebook's kernel and whatever it started. Only
-    where that is this run alone (bubblewrap's PID namespace, or the sandbox user's one run at a time)."""
-    if os.environ.get("LAB8_SANDBOX_PID_NAMESPACE") == "1" or os.environ.get("LAB8_SANDBOX_OWN_UID") == "1":
+    """Kill the notebook's kernel and whatever it started. Under two uids: a process of the student's uid
+    calls kill(-1), which reaches every process of that uid at once (the kernel holds the task list while it
+    signals, so a process forking in a loop cannot slip past) and none of the driver's. Under one uid, only
+    in bubblewrap's PID namespace, where kill(-1) reaches this run's processes alone."""
+    if STUDENT is not None:
+        try:
+            subprocess.run(as_student([sys.executable, "-I", "-c", "import os\ntry:\n os.kill(-1, 9)\n"
+                                       "except OSError:\n pass"]), timeout=60, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    elif os.environ.get("LAB8_SANDBOX_PID_NAMESPACE") == "1":
         try:
             os.kill(-1, 9)
         except OSError:
@@ -396,7 +451,14 @@ def end_all_others():
 if __name__ == "__main__":
     # A socket path may not exceed 107 bytes, so the kernel's runtime folder is a short one in /tmp
     # (private to this sandbox under bubblewrap, mode 700 otherwise), not one inside WORKDIR.
-    os.environ["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="lab8k")
+    # Under two uids it is the driver's, setgid to the student's group (the kernel reads its copy of the
+    # connection file and makes its sockets there), in /tmp itself: sticky, the student cannot move it.
+    if STUDENT is not None:
+        os.umask(0o007)
+    runtime = os.environ["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="lab8k", dir="/tmp")
+    if STUDENT is not None:
+        os.chown(runtime, -1, STUDENT[1])
+        os.chmod(runtime, 0o2770)
     undumpable()
     status = Run(os.path.abspath(sys.argv[1])).main()
     # Under bubblewrap every process here dies with the namespace, but only after this driver has exited: a
