@@ -30,6 +30,10 @@ def parser() -> argparse.ArgumentParser:
                         "the README asks for; Gradescope's own default is 0.75)")
     p.add_argument("--timeout", type=int, default=None,
                    help="seconds the student side of one submission may run (default: the release's)")
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "user"), default="auto",
+                   help="where student code runs: bwrap (bubblewrap), user (root only: the users lab8student and "
+                        "lab8driver with seccomp and Landlock, what Gradescope's container allows), or auto: the "
+                        "first of those this machine has (default)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run student code uncontained (only where neither bubblewrap nor a sandbox user exists)")
     p.add_argument("--gradescope", action="store_true",
@@ -177,7 +181,7 @@ def main(argv=None) -> int:
                                             cpus=args.cpus, memory=int(args.memory * 2**30))
         else:
             results = grade_submissions(paths, zip_path, staging, jobs=args.jobs, timeout=args.timeout,
-                                        mode="none" if args.no_sandbox else "auto", stems=stems, also_private=(out,))
+                                        mode="none" if args.no_sandbox else args.sandbox, stems=stems, also_private=(out,))
         for path, stem in mine:   # the written answers, read from the notebook as submitted (never run)
             write_written_json(extract_written(path, stem, questions), staging / stem)
             metadata = path.parent / METADATA   # Gradescope's, where each submission has a folder of its own

@@ -10,9 +10,10 @@ One variant's release is an ordered list of named steps (STEPS), each timed. The
     assign    after render: otter assign splits the master; the zip packs the student files it made, and
               so does the student bundle (student.zip), whose sha256 is then pinned in the notebooks
     execute   after assign: runs the solution notebook beside exactly the files students get
-    verify    after execute and assign: grades the executed solution (full marks) and the blank
-              student notebook (0) with the zip, scans the student folder for leaks, and checks the
-              solution's separation against the calibrated thresholds
+    verify    after execute and assign: grades the executed solution (full marks, with 30 % of
+              Gradescope's 10 minutes to spare) and the blank student notebook (0) with the zip through
+              the Gradescope trial (root: the container Gradescope gives, half a CPU), scans the student
+              folder for leaks, and checks the solution's separation against the calibrated thresholds
     publish   last, and only when every step before it passed: copies from .work/ into dist/<variant>/
               and writes the written-answers assignment's Gradescope outline beside it
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import sys
@@ -142,14 +144,42 @@ def _verify_mode() -> str:
         return "none"
 
 
+GRADESCOPE_LIMIT = 600    # Gradescope's autograder timeout (the README's setting: 10 minutes)
+SPARE = 0.30              # the share of it the solution's trial must leave unused
+
+
+def grade_for_release(b: Build, solution: Path, blank: Path) -> tuple[dict, dict, dict]:
+    """The solution graded where students are: through the zip's own set-up and run_autograder in the
+    container Gradescope gives (container.py: half a CPU, the README's 3 GB, Docker's capabilities, no user
+    namespaces; the grader picks its sandbox itself). That needs root; without it, the solution is graded on
+    this machine's own sandbox and the record says why. The blank notebook (it must score 0: a question of
+    the checks, not of the container) is graded on this machine's sandbox meanwhile.
+    Returns (solution's results, blank's, the trial's record)."""
+    from autograder.grading.batch import grade_like_gradescope, grade_submissions
+
+    def local(notebook):
+        return grade_submissions([notebook], b.zip_path, b.work / "grading" / notebook.stem, jobs=1,
+                                 timeout=b.timeout, mode=_verify_mode(), progress=False)[0]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        blanks = pool.submit(local, blank)
+        if os.geteuid() == 0:
+            graded = grade_like_gradescope(b.zip_path, [solution], b.work / "grading" / "trial", progress=False)[0]
+            trial = {"path": "gradescope trial", "container": graded["extra_data"]["trial"]["container"],
+                     "memory_peak_bytes": graded["extra_data"]["trial"]["memory_peak_bytes"]}
+        else:
+            graded = local(solution)
+            trial = {"path": "local", "container": "none: the Gradescope trial runs the zip as root, as Gradescope "
+                     "does; run the release as root to have it"}
+        trial["solution_seconds"] = graded["execution_time"]
+        return graded, blanks.result(), trial
+
+
 def step_verify(b: Build) -> None:
     from autograder.contract import snapshot_name
-    from autograder.grading.batch import grade_submissions
     from autograder.grading.curves import heldout_silhouettes
     from autograder.release import verify
     name, spec = b.variant.name, b.spec
-    solution, blank = grade_submissions([b.executed, b.student_dir / b.master.name], b.zip_path, b.work / "grading",
-                                        jobs=2, timeout=b.timeout, mode=_verify_mode(), progress=False)
+    solution, blank, trial = grade_for_release(b, b.executed, b.student_dir / b.master.name)
     judge_src = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "autograder" / "shipped" / "judge").glob("*.py"))]
     forbidden = {"lab8_checks": "the hidden checks module", "autograder.shipped.judge": "the judge's code"}
     replab_src = [p.read_text(encoding="utf-8") for p in sorted((b.student_dir / "replab").rglob("*.py"))]
@@ -160,7 +190,9 @@ def step_verify(b: Build) -> None:
     t = b.thresholds
     b.record.update({
         "solution": {"score": solution["score"], "possible": spec.possible, "output": solution["output"],
-                     "sandbox": solution["extra_data"]["sandbox"]},
+                     "sandbox": solution["extra_data"]["sandbox"],
+                     "containment": solution["extra_data"].get("containment")},
+        "trial": trial,
         "blank": {"score": blank["score"], "possible": spec.possible,
                   "per_question": {t["name"]: t["score"] for t in blank["tests"]}},
         "leaks": leaks,
@@ -170,6 +202,10 @@ def step_verify(b: Build) -> None:
     problems = []
     if abs(solution["score"] - spec.possible) > 1e-6:
         problems.append(f"solution scores {solution['score']:g}/{spec.possible:g} ({solution['output']}) [{b.executed}]")
+    if trial["path"] == "gradescope trial" and trial["solution_seconds"] > (1 - SPARE) * GRADESCOPE_LIMIT:
+        problems.append(f"the solution took {trial['solution_seconds']:g} s of Gradescope's {GRADESCOPE_LIMIT} s in the "
+                        f"trial ({trial['container']}): less than {SPARE:.0%} to spare; make the variant cheaper or "
+                        f"have the README name the CPUs it needs [{b.zip_path}]")
     if any(test["score"] > 0 for test in blank["tests"]):
         problems.append(f"blank student notebook scores {blank['score']:g} [{b.student_dir / b.master.name}]")
     problems += [f"leak: {b.student_dir}/{leak}" for leak in leaks]

@@ -1,5 +1,6 @@
 """End to end: `python build.py` releases every variant, verified; the pieces hold what they should."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,12 @@ def test_release_is_verified_and_recorded(release, fixtures_dir):
     manifest = json.loads((out / "release.json").read_text())
     for name, variant in manifest["variants"].items():  # every variant: full marks, blank 0, no leak
         assert variant["solution"]["score"] == variant["solution"]["possible"] == 10, name
-        assert variant["solution"]["sandbox"] == "bwrap", name
+        if os.geteuid() == 0:   # verified where students are graded: the Gradescope trial, which picks user mode
+            assert variant["trial"]["path"] == "gradescope trial" and variant["solution"]["sandbox"] == "user", name
+            assert variant["trial"]["container"].startswith("0.5 CPU, 3 GiB"), variant["trial"]
+            assert variant["trial"]["solution_seconds"] <= 0.7 * 600, variant["trial"]   # 30 % to spare
+        else:
+            assert variant["trial"]["path"] == "local" and variant["solution"]["sandbox"] == "bwrap", name
         assert variant["blank"]["score"] == 0 and not variant["leaks"] and not variant["problems"], name
     wiki = manifest["variants"]["wikipedia"]
     assert wiki["data"]["source"].startswith("data-dir") and wiki["data"]["items"] == 397
@@ -111,6 +117,7 @@ def test_offline_build_without_data_dir_uses_the_embedded_default(small_release)
     assert wiki["data"]["source"].startswith("offline default") and wiki["solution"]["score"] == 10
     assert wiki["blank"]["score"] == 0 and not wiki["leaks"] and not wiki["problems"]
     assert "offline default" in stdout
+    assert wiki["trial"]["path"] == ("gradescope trial" if os.geteuid() == 0 else "local"), wiki["trial"]
 
 
 def test_bad_arguments_fail_with_one_line(tmp_path):
