@@ -1,7 +1,7 @@
 """The Gradescope side of grading: what the zip's run_autograder and setup.sh call, and the local
 trial of a zip as Gradescope runs it lives with the TA's tools (autograder/grading/batch.py).
 
-    python -m autograder.shipped.gradescope setup       create the sandbox user, make the interpreter reachable,
+    python -m autograder.shipped.gradescope setup       create the sandbox users, make the interpreter reachable,
                                                         replay the reference training into the judge's cache
     python -m autograder.shipped.gradescope run         grade /autograder/submission into /autograder/results
     python -m autograder.shipped.gradescope fallback S  results.json with score 0 when `run` itself died (status S)
