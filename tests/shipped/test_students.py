@@ -21,10 +21,9 @@ VARIANTS = ("wikipedia", "bbc", "cifar10")
 PATHS = ("local", "user", "gradescope")
 # The Gradescope path runs the same grade_one behind the zip's run_autograder: one honest style of
 # every variant go through it, and the first case of every hostile class; the user path (the sandbox the
-# Gradescope path picks, forced, at this machine's speed) the first case of every class too. The whole
-# corpus in user mode is measured by `write_hostile` (CI keeps under 45 min).
+# Gradescope path picks, forced, at this machine's speed) the second case of every class. The whole
+# corpus in user mode is graded by hand with write_hostile's commands (CI keeps under 45 min).
 GRADESCOPE_STYLES = 1
-GRADESCOPE_PER_CLASS = 1
 PATH_OPTIONS = {"local": [], "user": ["--sandbox", "user"], "gradescope": ["--gradescope"]}
 
 
@@ -99,7 +98,8 @@ def hostile(release, tmp_path_factory):
         cls = expectation.get("class")
         per_class[cls] = per_class.get(cls, 0) + 1
         for where in PATHS:
-            if where == "local" or per_class[cls] <= GRADESCOPE_PER_CLASS:
+            # the trial takes the first case of each class, the user path the next one (more cases seen)
+            if where == "local" or per_class[cls] == {"gradescope": 1, "user": 2}[where]:
                 batches.setdefault((where, expectation.get("batch", "main")), []).append(path)
     graded = {}
     for path in PATHS:
