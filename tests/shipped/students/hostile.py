@@ -28,7 +28,8 @@ The classes (``expectation["class"]``):
 
 What is scored (the judge since 32a50d2): q1 the values and shapes of ``self.embeddings`` with capture on
 and the array read back after a capture-off pass (detached storage is not scored); q2 values only (eval
-mode shows in the probe model's batch-norm values; autograd off during snapshots is not scored); q4
+mode shows in the probe model's values: its hooked layer shifts in train mode; autograd off during snapshots
+is not scored); q4
 ``separation_ratio`` on two pairs of point clouds plus the notebook's final ``separation`` against the
 held-out curve of its own snapshots (1 point each). A cheat that hides a slip deserves what the slip does.
 
