@@ -42,6 +42,11 @@ def main(argv=None) -> int:
         print(__doc__.strip())
         return 0
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "release"
+    # Every process's command line is world-readable in /proc. Where student code runs as a user of this
+    # machine (user mode: no namespaces) it must not find other submissions' paths there: this process's
+    # shows only the command.
+    from setproctitle import setproctitle
+    setproctitle(f"python build.py {command}")
     from replab.errors import LabError
     try:
         return importlib.import_module(COMMANDS[command]).main(argv)

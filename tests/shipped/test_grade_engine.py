@@ -205,6 +205,38 @@ def test_a_notebook_that_starts_with_code_keeps_its_first_cell(wiki, tmp_path):
     assert executed.cells[1].outputs[0]["text"] == "42\n", executed.cells[1].outputs
 
 
+SPY = """
+import os
+found = []
+for pid in filter(str.isdigit, os.listdir('/proc')):
+    try:
+        line = open(f'/proc/{pid}/cmdline', 'rb').read().replace(b'\\0', b' ').decode()
+    except OSError:
+        continue
+    found += [line] if 'classmate' in line else []
+print('FOUND', found)
+"""
+
+
+def test_no_other_submission_path_is_on_a_command_line_the_student_can_read(small_release, tmp_path):
+    """In user mode every process's command line is readable in /proc: `build.py grade`'s own shows only the
+    command, never the submissions it was given."""
+    if os.geteuid() != 0:
+        pytest.skip("user mode is root's")
+    from autograder.shipped.gradescope import setup_user
+    setup_user()
+    out, _ = small_release
+    spy = _notebook(tmp_path / "aa_spy.ipynb", SPY)
+    other = _notebook(tmp_path / "zz_classmate.ipynb", "x = 1")
+    proc = subprocess.run([sys.executable, "build.py", "grade", str(spy), str(other), "--variant", "wikipedia",
+                           "--release", str(out), "--out", str(tmp_path / "graded"), "--sandbox", "user"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    executed = nbformat.read(tmp_path / "graded" / "aa_spy" / "executed.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for o in executed.cells[0].outputs)
+    assert printed.startswith("FOUND") and "classmate" not in printed.removeprefix("FOUND"), printed
+
+
 def test_without_a_sandbox_grading_refuses_unless_asked(monkeypatch):
     monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
     monkeypatch.setattr(sandbox, "sandbox_user", lambda: None)
