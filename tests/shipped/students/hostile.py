@@ -932,9 +932,14 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
     add("kill_driver_in_hook_probe", sol(lambda n: replace(n, FORWARD, FORWARD + "        if x.shape[0] == 1:\n"
                                                            "            import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n")),
         max={"q1_hook": 2},
-        **{"class": 5, "why": "forward kills the driver (its parent, same uid) in the q1 probe: the hook itself is right, "
-                              "and the probes after it never run, so the notebook forfeits them (a driver under "
-                              "a uid of its own would contain this; not built yet)"})
+        **{"class": 5, "why": "forward kills the driver (its parent) in the q1 probe: where the grader is root the driver "
+                              "has a uid of its own and the kill raises PermissionError in forward (the hook then "
+                              "fails that probe); under one uid (bubblewrap without root) the probes after it never "
+                              "run. Either way the hook itself is right, and no more than q1 is at stake"})
+    add("fork_hold_left_running", sol(lambda n: append_cell(n, FORK_HOLD.split("time.sleep(60)")[0])), full=True,
+        batch="nproc", no_survivors="sleep 975",
+        **{"class": 5, "why": "the last cell fills the process limit with sleepers and leaves them running: the probes' "
+                              "fresh kernel must still start (the driver ends them first), and nothing may be lost"})
     add("fork_hold_process_limit", sol(lambda n: insert_after(n, SEED_LINE, FORK_HOLD)), full=True, batch="nproc",
         no_survivors="sleep 975",
         **{"class": 5, "why": "a fork bomb stopped by the process limit (512 per uid), held for 60 s: itself loses nothing"})
