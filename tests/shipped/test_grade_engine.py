@@ -95,6 +95,10 @@ try:
     seen['tmp'] = open('/tmp/lab8-scratch.txt').read()
 except OSError as e:
     seen['tmp'] = str(e)
+try:
+    seen['tmp_listed'] = 'lab8-scratch.txt' in os.listdir('/tmp')
+except OSError as e:
+    seen['tmp_listed'] = type(e).__name__
 subprocess.Popen(['sleep', '963'], start_new_session=True)
 open('seen.json', 'w').write(json.dumps(seen))
 """
@@ -151,6 +155,8 @@ def test_the_sandbox_user_is_contained_without_namespaces(tmp_path):
     assert {"seccomp", "landlock"} <= set(sandbox.layers()), "this machine offers both layers (kernel 6.x)"
     seen = _probe(tmp_path, "user")
     assert seen["uid"] == sandbox.sandbox_user().pw_uid
+    # the machine's /tmp: a file named there is the notebook's to write and read, what is there cannot be listed
+    assert seen["tmp"] == "mine" and seen["tmp_listed"] == "PermissionError", seen
     assert not os.path.exists("/tmp/lab8-scratch.txt")   # what it left in /tmp went with its run
     assert "Landlock" in sandbox.describe("user", sandbox.layers())
 

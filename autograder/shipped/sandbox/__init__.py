@@ -146,22 +146,25 @@ def describe(mode: str, applied: list[str]) -> str:
                     "container)",
             "none": "NOT contained (--no-sandbox)"}[mode]
     extra = {"seccomp": "seccomp: no IP sockets", "landlock": "Landlock: reads the system and Python only, "
-             "writes the scratch folder and /tmp only"}
+             "writes the scratch folder and /tmp only" + (" (/tmp not listable: the machine's own)" if mode == "user"
+                                                           else "")}
     return "; ".join([base, *(extra[a] for a in applied)])
 
 
 def _contain_argv(mode: str, inside: Path, applied: list[str]) -> list[str]:
     """contain.py's command line: the layers, and the folders Landlock leaves open."""
     argv = [sys.executable, "-I", str(inside / "_grading" / "bin" / "contain.py"), "--layers", ",".join(applied)]
-    if mode == "bwrap":    # bubblewrap already shows only the system, Python and /work
-        ro, rw = ["/"], [str(inside), "/tmp", "/dev"]
-    else:
+    if mode == "bwrap":    # bubblewrap already shows only the system, Python and /work, and a /tmp of its own
+        ro, rw, unlisted = ["/"], [str(inside), "/tmp", "/dev"], []
+    else:   # /tmp is the machine's: a file the notebook names there works, what others left cannot be listed
         ro = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/proc", "/sys", "/dev", *_python_roots()]
-        rw = [str(inside), "/tmp", "/dev/null", "/dev/zero"]
+        rw, unlisted = [str(inside), "/dev/null", "/dev/zero"], ["/tmp"]
     for path in ro:
         argv += ["--ro", path]
     for path in rw:
         argv += ["--rw", path]
+    for path in unlisted:
+        argv += ["--unlisted", path]
     return argv + ["--"]
 
 

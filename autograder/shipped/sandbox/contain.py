@@ -1,6 +1,6 @@
 """The student side's first program: it restricts itself, then becomes the driver.
 
-    python -I contain.py --layers seccomp,landlock --rw DIR ... --ro DIR ... -- python -I driver.py WORKDIR
+    python -I contain.py --layers seccomp,landlock --rw DIR ... --ro DIR ... [--unlisted DIR] -- python -I driver.py WORKDIR
 
 Runs as the unprivileged user (or uid) student code runs as, before any student code: the layers it applies
 are inherited by every process the driver and the notebook start, and none can be lifted again.
@@ -9,7 +9,9 @@ are inherited by every process the driver and the notebook start, and none can b
             (the interface list zmq reads) fails with EACCES, and io_uring, which could open sockets past that filter, is refused. Namespaces are
             not needed for it, so it works in Gradescope's root container where bubblewrap cannot.
   landlock  the files: read (and run) only below the --ro folders, read and write only below the --rw
-            ones. Reading the project, a release, the solutions or another submission fails, whatever
+            ones, and below an --unlisted one everything but listing a folder: in user mode /tmp is the
+            machine's own, so a file the notebook names there (its scratch file) works, while what others left
+            there cannot be found. Reading the project, a release, the solutions or another submission fails, whatever
             their permissions say.
 
 The grader asks only for layers `available()` found in its own process; a layer asked for that cannot be
@@ -63,7 +65,7 @@ def no_ip_sockets() -> None:
     f.load()
 
 
-def only_these_files(read_only: list[str], read_write: list[str]) -> None:
+def only_these_files(read_only: list[str], read_write: list[str], unlisted: list[str] = ()) -> None:
     from landlock import FSAccess, Ruleset
     abi = landlock_abi()
     # the rights this kernel's ABI knows (a ruleset naming others is refused): 1 → 13 rights, 2 adds
@@ -79,6 +81,9 @@ def only_these_files(read_only: list[str], read_write: list[str]) -> None:
     for path in read_write:
         if os.path.exists(path):
             rules.allow(path, rules=handled if os.path.isdir(path) else on_files)
+    for path in unlisted:
+        if os.path.isdir(path):
+            rules.allow(path, rules=handled & ~FSAccess.READ_DIR)
     rules.apply()
 
 
@@ -92,13 +97,14 @@ def main(argv=None) -> int:
     p.add_argument("--layers", default="")
     p.add_argument("--ro", action="append", default=[])
     p.add_argument("--rw", action="append", default=[])
+    p.add_argument("--unlisted", action="append", default=[])
     args, command = p.parse_args(argv[:split]), argv[split + 1:]
     try:
         for layer in filter(None, args.layers.split(",")):
             if layer == "seccomp":
                 no_ip_sockets()
             elif layer == "landlock":
-                only_these_files(args.ro, args.rw)
+                only_these_files(args.ro, args.rw, args.unlisted)
             else:
                 raise ValueError(f"unknown layer {layer!r}")
     except Exception as e:
