@@ -243,3 +243,23 @@ def test_what_changes_no_value_is_stated_but_not_scored(lab, tmp_path):
     ns["snapshot"], ns[kind.model.__name__] = with_grad, attached
     tests = judge(tmp_path, spec, lab, ns)
     assert {n: t["score"] for n, t in tests.items()} == spec.questions, {n: t["output"] for n, t in tests.items()}
+
+
+def test_rounding_amplified_by_adam_is_not_a_wrong_trajectory():
+    """An honest bbc notebook (snapshots in batches of 100, a copied subset for training) drifted 0.55 % from
+    the judge's trajectory at the probe's third epoch (1e-5 before): Adam's per-parameter step turns rounding
+    noise into ±lr moves. Accepted when small and much nearer the right trajectory than every wrong one."""
+    from autograder.shipped.judge.checks import TRAJECTORY_TOL, amplified_rounding
+    rng = np.random.default_rng(0)
+    right = rng.normal(size=(4, 50, 8))
+    wrong = right + rng.normal(scale=0.1, size=right.shape) * np.arange(4)[:, None, None]
+    trajectories = {"right": right, "all rows": wrong}
+    drift = right.copy()
+    drift[3] += 0.0055 * np.abs(right[3]).max() * np.sign(rng.normal(size=right[3].shape))
+    assert amplified_rounding(drift, trajectories)
+    far = right.copy()
+    far[3] += 2 * TRAJECTORY_TOL * np.abs(right[3]).max()
+    assert not amplified_rounding(far, trajectories)
+    near_wrong = right + 0.01 * np.abs(right).max() * np.sign(rng.normal(size=right.shape))
+    halfway = (right + near_wrong) / 2     # small, but as near a wrong trajectory as the right one
+    assert not amplified_rounding(halfway, {"right": right, "all rows": near_wrong})

@@ -255,10 +255,32 @@ def train_and_capture_epochs(ctx):
                                     "rows must stay unseen)",
                         "two epochs per snapshot": "two epochs of training between snapshots: one epoch, then a "
                                                    "snapshot"}[slip])
-    for k in range(1, e + 1):
-        if not close(got[k], right[k]):
-            raise Fail(f"snapshot {k} is not the model after {k} epoch{'s' if k > 1 else ''} of train_one_epoch on "
-                       "train_rows (with the optimizer, batch_size and generator given), read in eval mode")
+    if all(close(got[k], right[k]) for k in range(1, e + 1)) or amplified_rounding(got, ctx.expected.train):
+        return
+    k = next(k for k in range(1, e + 1) if not close(got[k], right[k]))
+    raise Fail(f"snapshot {k} is not the model after {k} epoch{'s' if k > 1 else ''} of train_one_epoch on "
+               "train_rows (with the optimizer, batch_size and generator given), read in eval mode")
+
+
+TRAJECTORY_TOL = 2e-2   # how far rounding, amplified by Adam over the probe's epochs, may carry a right trajectory
+
+
+def _distance(got, want) -> float:
+    """The largest difference over the epochs, relative to each epoch's largest value (close()'s measure)."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    return max(float(np.abs(g - w).max()) / max(float(np.abs(w).max()), 1e-6) for g, w in zip(got, want))
+
+
+def amplified_rounding(got, trajectories) -> bool:
+    """A trajectory that starts as the right one (epoch 0 matched already) and drifts from it only by rounding:
+    Adam divides each gradient by its own running size, so a parameter whose true gradient is about zero
+    moves by ±lr on the sign of rounding noise, and the order of a sum (a subset copied first, another batch
+    size for the snapshot pass) changes that noise. Measured: an honest notebook 0.55 % off at the probe's
+    third epoch, 1e-5 before. Accepted when within TRAJECTORY_TOL and three times nearer the right trajectory
+    than every wrong one the judge computed (training on every row, two epochs per snapshot)."""
+    right = _distance(got, trajectories["right"])
+    wrong = [_distance(got, t) for slip, t in trajectories.items() if slip != "right"]
+    return right <= TRAJECTORY_TOL and all(3 * right < w for w in wrong)
 
 
 def snapshots_are_the_training(ctx):
