@@ -13,6 +13,7 @@ from replab.errors import LabError
 
 GRADING_FILE = "grading.json"
 STUDENT_FILES = "student_files"   # in the zip: what goes beside the notebook (replab/, data/, tests/)
+PROBE_COUNT = 6   # the probes run after a notebook (autograder/shipped/sandbox/kernel_probes.PROBES)
 
 
 class ContractError(LabError, ValueError):
@@ -49,7 +50,7 @@ class GradingSpec:
     questions: dict[str, float]    # the autograded questions and their points, in order
     timeout: int = 480             # seconds for the whole student side of one submission (Gradescope: 10 min in all)
     cell_timeout: int = 240        # seconds one notebook cell may run before it is interrupted
-    probe_timeout: int = 60        # seconds one probe of a student function may run
+    probe_timeout: int = 20        # seconds one probe of a student function may run (honest ones take about one)
     written: dict[str, float] = field(default_factory=dict)  # manual questions (not autograded)
 
     @property
@@ -57,10 +58,16 @@ class GradingSpec:
         return self.hidden[-1]
 
     def limits(self, timeout: float | None = None) -> dict:
-        """What one grading allows, in the notebook's words' units: the whole student side (wall seconds), one
-        cell (CPU seconds, and as long idle) and one probe of a function (wall seconds). grade.py applies these."""
+        """What one grading allows, in the notebook's words' units, out of the whole student side's `timeout`:
+        the notebook's cells together ("run", wall seconds), one cell ("cell_cpu": CPU seconds, and as long
+        idle), one probe of a function ("probe", wall seconds) and all the probes ("probes": each probe's time
+        and the start of the probe process), which come after the cells and which no cell can spend.
+        grade.py applies these; the notebook states them."""
         timeout = timeout or self.timeout
-        return {"run": timeout, "cell_cpu": min(self.cell_timeout, timeout / 3), "probe": self.probe_timeout}
+        probe = min(self.probe_timeout, max(5.0, timeout / 24))
+        probes = PROBE_COUNT * probe + 10
+        return {"run": timeout - probes, "cell_cpu": min(self.cell_timeout, timeout / 3), "probe": probe,
+                "probes": probes}
 
     @property
     def possible(self) -> float:

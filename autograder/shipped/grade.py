@@ -4,11 +4,14 @@ batch, autograder/grading/batch.py, and the Gradescope zip's run_autograder) cal
 For one submission:
   1. stage      a fresh workspace; its scratch folder gets the notebook (under the name the release
                 gives it) and the student files (replab/, data/, tests/), nothing else
-  2. probes     the judge writes inputs for the student's functions into scratch and keeps the answers
-  3. run        sandbox.run_contained runs driver.py: the notebook, then the probes in its kernel
-                (a kernel that dies before its first cell is retried once: an infrastructure hiccup)
+  2. probes     the judge draws inputs for the student's functions and keeps the answers; the inputs go to
+                the driver's stdin, never into scratch
+  3. run        sandbox.run_contained runs driver.py: the notebook, then the probes on what its run left
+                (a kernel that dies before its first cell is retried once: an infrastructure hiccup); the
+                driver's report arrives on a pipe of its own and is kept outside scratch (judge.evidence.Report)
   4. judge      after every student process is dead: read plain data back, run the checks, build the
-                score from the config's question list, clamped
+                score from the config's question list, clamped (a check the grader could not make for a
+                reason not the notebook's — judge.checks.GraderLimit — means one more try, then a TA)
   5. keep       the CSV and the executed notebook are copied out for the TA; the workspace is removed
 Whatever happens, result_dir/results.json is written in Gradescope's format.
 """
@@ -29,7 +32,7 @@ import nbformat
 from autograder.shipped import sandbox
 from autograder.contract import GRADING_FILE, STUDENT_FILES, ContractError, GradingSpec
 from autograder.shipped.judge.checks import Context, verdict
-from autograder.shipped.judge.evidence import Evidence, Unusable
+from autograder.shipped.judge.evidence import Evidence, Report, Unusable
 from autograder.shipped.judge.probes import PROBES, make_probes
 from autograder.shipped.judge.reference import cached_lab_reference
 from replab.errors import LabError
@@ -166,28 +169,34 @@ def stage(submission: Path, scratch: Path, release: Release) -> Path:
 
 
 def _run_student_side(scratch: Path, release: Release, mode: str, timeout: float, log_path: Path,
-                      stop, threads, private, seed, share=1) -> tuple[str, object]:
+                      stop, threads, private, seed, report: Report, share=1) -> tuple[str, object]:
     lab = cached_lab_reference(release.spec, release.data, threads)
-    expected = make_probes(release.spec, lab, scratch / "_grading" / "in", seed)
+    expected, inputs = make_probes(release.spec, lab, seed)
     spec = release.spec
     limits = spec.limits(timeout)
+    (scratch / "_grading").mkdir(exist_ok=True)
     (scratch / "_grading" / "run.json").write_text(json.dumps({
-        # One cell may use a third of the run's time in CPU seconds (a busy machine or half a CPU stretches
-        # the wall time of honest work, not its CPU time), and may sit idle (stuck) as long; the whole run's
-        # wall time is the backstop. The notebook states these (GradingSpec.limits).
-        "notebook": spec.notebook, "cell_cpu": limits["cell_cpu"], "cell_timeout": limits["cell_cpu"],
-        "run_timeout": timeout, "probe_timeout": limits["probe"], "probes": list(PROBES)}))
+        # One cell may use a third of the run's time in CPU seconds (a busy machine or half a CPU stretches the
+        # wall time of honest work, not its CPU time), and may sit idle (stuck) as long; the cells together
+        # have the run's wall time, and every probe its own time after them. The notebook states these
+        # (GradingSpec.limits).
+        "notebook": spec.notebook, "csv_name": spec.csv_name, "cell_cpu": limits["cell_cpu"], "cell_timeout": limits["cell_cpu"],
+        "run_timeout": limits["run"], "probe_timeout": limits["probe"], "probes": list(PROBES)}))
     env = {var: str(threads) for var in THREAD_VARS} if threads else {}
-    state, returncode = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env, timeout, log_path,
-                                              stop=stop, private=private, memory=sandbox.memory_limit(share),
-                                              driver=True)
+    state, returncode = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env,
+                                              limits["run"] + limits["probes"] + BACKSTOP, log_path, stop=stop,
+                                              private=private, memory=sandbox.memory_limit(share), driver=True,
+                                              feed=inputs.encode(), report=report)
     return state, returncode, expected
 
 
-def _keep(evidence: Evidence, rel: tuple[str, ...], dest: Path) -> None:
+BACKSTOP = 30   # seconds past the cells' and the probes' time before the whole student side is killed
+
+
+def _keep(evidence: Evidence, name: str, dest: Path) -> None:
     dest.unlink(missing_ok=True)
     try:
-        data = evidence.file(rel, MAX_KEPT_BYTES)
+        data = evidence.file(name, MAX_KEPT_BYTES)
     except Unusable:
         return
     if data is not None:
@@ -229,10 +238,11 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                     outcome, tests = "invalid submission", _zero_tests(spec, f"{e}. Nothing was graded; score 0.")
                     break
                 scratch = workspace / "scratch"
+                report = Report(workspace / "report")
                 memory_before = sandbox.memory_counters()
                 began = time.monotonic()
                 state, returncode, expected = _run_student_side(scratch, release, mode, timeout, log_path, stop,
-                                                                threads, private, seed, share)
+                                                                threads, private, seed, report, share)
                 seconds["student side"] = round(time.monotonic() - began, 1)
                 memory = sandbox.memory_counters()
                 if memory["oom_kills"] > memory_before["oom_kills"]:
@@ -251,15 +261,18 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                     tests = _zero_tests(spec, f"The grader ran out of memory on this notebook (limit {limit}, peak "
                                               f"{peak}), twice. Not the notebook's fault: a TA will regrade it.")
                     break
-                evidence = Evidence(scratch)
+                evidence = Evidence(report.folder)
                 status = evidence.json("status")
+                for step, spent in ((status or {}).get("seconds") or {}).items():   # the driver's: kernel, cells, probes
+                    if isinstance(spent, (int, float)) and step in ("kernel", "cells", "probes"):
+                        seconds[f"student side: {step}"] = round(float(spent), 1)
                 if state == "cancelled":
                     outcome, tests = "cancelled", _zero_tests(spec, "Grading was cancelled before it finished.")
                     break
                 # Before any student code ran, a containment layer could not be applied (contain.py), or the
                 # kernel never started (twice) or the driver failed: not the student's doing. One more time
-                # from scratch, then a TA looks. (Only the exit status says so: files under scratch are the
-                # student's to write.)
+                # from scratch, then a TA looks. (Only the exit status and the driver's report say so: files
+                # under scratch are the student's to write.)
                 unstarted = None
                 if state == "done" and returncode == REFUSED:
                     unstarted = ("a containment layer could not be applied",
@@ -283,11 +296,20 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                               evidence=evidence, notebook=notebook, status=status or {})
                 began = time.monotonic()
                 with open(log_path, "a") as log:
-                    log.write(f"\n[grader] sandbox {mode}, probe seed {seed}, student side {state}\n")
+                    log.write(f"\n[grader] sandbox {mode}, probe seed {seed}, student side {state}; probes: "
+                              f"{json.dumps((status or {}).get('probes', {}))}\n")
                     tests = verdict(ctx, log)
+                    if ctx.limits:
+                        log.write("[grader] " + " | ".join(ctx.limits) + ("; trying once more\n" if attempt == 0 else "\n"))
                 seconds["judge"] = round(time.monotonic() - began, 1)
-                _keep(evidence, (spec.csv_name,), result_dir / spec.csv_name)
-                _keep(evidence, ("_grading", "out", "executed.ipynb"), result_dir / "executed.ipynb")
+                _keep(evidence, "notebook.csv", result_dir / spec.csv_name)
+                _keep(evidence, "executed.ipynb", result_dir / "executed.ipynb")
+                if ctx.limits:
+                    if attempt == 0:
+                        continue
+                    outcome = "infrastructure"
+                    notes.append("The grader could not make every check (see the questions' messages); a TA will "
+                                 "regrade this submission.")
                 break
             finally:
                 shutil.rmtree(workspace, ignore_errors=True)

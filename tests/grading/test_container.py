@@ -26,6 +26,8 @@ print(json.dumps({'uid': os.getuid(), 'sys_admin': bool(caps >> 21 & 1), 'setuid
 
 
 def test_the_trial_container_is_root_without_namespaces_at_half_a_cpu():
+    from autograder.shipped.gradescope import setup_user
+    setup_user()   # as the zip's setup.sh does before any grading: the grader inside picks its user
     box = Container(cpus=0.5, memory=2 * 2**30)
     try:
         if not box.cgroups:

@@ -201,6 +201,76 @@ def test_the_notebook_cannot_signal_read_or_rewrite_its_driver(wiki, tmp_path, m
         "lab8driver (the driver" in result["extra_data"]["containment"]
 
 
+# ------------------------------------------------------------------------------------- the probes
+RATIO = """
+def _ratio(e, l):
+    e, l = np.asarray(e, dtype=np.float64), np.asarray(l)
+    names = sorted(set(l.tolist()))
+    c = np.stack([e[l == n].mean(0) for n in names])
+    pairs = [np.linalg.norm(c[i] - c[j], ord=_NORM) for i in range(len(names)) for j in range(i + 1, len(names))]
+    within = np.linalg.norm(e - c[[names.index(v) for v in l.tolist()]], ord=_NORM, axis=1)
+    return float(np.mean(pairs) / (np.mean(within) + _EPS))
+"""
+
+
+def _q4(result):
+    return next(t for t in result["tests"] if t["name"] == "q4_separation")
+
+
+def test_the_probes_see_what_the_run_left_however_it_was_written(wiki, tmp_path):
+    """A cell magic, a tuple assignment, a `try` import, a function bound by assignment (a lambda): the probes
+    call what the run defined, so q4's two point-cloud checks pass (its final `separation` is missing here)."""
+    nb = _notebook(tmp_path / "n.ipynb", "%%time\nimport numpy as np\n_NORM, _EPS = 2, 0.0",
+                   "try:\n    from scipy.spatial.distance import pdist\nexcept ImportError:\n    pdist = None\n" + RATIO
+                   + "\nseparation_ratio = lambda embeddings, labels: _ratio(embeddings, labels)")
+    q4 = _q4(grade_one(nb, wiki, tmp_path / "out", sandbox.choose_mode("auto")))
+    assert q4["score"] == pytest.approx(2.0) and "separation_ratio" not in q4["output"], q4["output"]
+
+
+def test_planted_outputs_count_for_nothing(wiki, tmp_path):
+    """Outputs written where a grader might read them, and the probe cell's own names shadowed: the probes run
+    anyway, on what the notebook defines (nothing here), and only what they send the driver is read."""
+    plant = ("import json, os\nfor d in ('_grading/out', '_grading/report', '../report', '_grading', '.'):\n"
+             "    try:\n        os.makedirs(d, exist_ok=True)\n"
+             "        open(os.path.join(d, 'separation.json'), 'w').write(json.dumps({'values': [1.0] * 4}))\n"
+             "        open(os.path.join(d, 'status.json'), 'w').write(json.dumps({'probes': {'separation': {'state': 'ran'}}}))\n"
+             "    except OSError:\n        pass\n"
+             "def exec(*a, **k):\n    return None\n\ndef compile(*a, **k):\n    return None")
+    result = grade_one(_notebook(tmp_path / "n.ipynb", plant), wiki, tmp_path / "out", sandbox.choose_mode("auto"))
+    assert result["score"] == 0 and result["extra_data"]["outcome"] == "graded"
+    assert "the notebook's run left no function separation_ratio defined" in _q4(result)["output"]
+
+
+def test_no_startup_or_config_file_reaches_a_later_kernel(wiki, tmp_path):
+    """The first run writes an IPython startup file and a kernel config file, then a cell kills the kernel: the
+    notebook is run again without that cell, in a fresh kernel that must read neither (separation_ratio
+    answers wrongly if one ran)."""
+    write = ("import os\nos.makedirs('.ipython/profile_default/startup', exist_ok=True)\n"
+             "for d in (os.environ.get('IPYTHONDIR', '.'), os.path.expanduser('~/.ipython')):\n"
+             "    try:\n        os.makedirs(os.path.join(d, 'profile_default', 'startup'), exist_ok=True)\n"
+             "        open(os.path.join(d, 'profile_default', 'startup', '00.py'), 'w').write('STARTUP_RAN = 1')\n"
+             "    except OSError:\n        pass\n"
+             "for name in ('ipython_config.py', 'ipython_kernel_config.py'):\n"
+             "    open(name, 'w').write(\"c.InteractiveShellApp.exec_lines = ['STARTUP_RAN = 1']\")")
+    nb = _notebook(tmp_path / "n.ipynb", write, "import os\nos._exit(1)",
+                   "import numpy as np\n_NORM, _EPS = 2, 0.0\n" + RATIO +
+                   "\ndef separation_ratio(e, l):\n    return 1.0 if 'STARTUP_RAN' in globals() else _ratio(e, l)")
+    result = grade_one(nb, wiki, tmp_path / "out", sandbox.choose_mode("auto"))
+    assert _q4(result)["score"] == pytest.approx(2.0), _q4(result)["output"]
+
+
+def test_the_cells_cannot_spend_the_probes_time(wiki, tmp_path):
+    """A last cell busy enough never to be idle and light enough never to reach its CPU limit runs until the
+    cells' time is up; the probes then run in their own time, on what the run defined."""
+    stall = "import time\nwhile True:\n    t = time.time()\n    while time.time() - t < 0.05:\n        pass\n    time.sleep(0.95)"
+    nb = _notebook(tmp_path / "n.ipynb", "import numpy as np\n_NORM, _EPS = 2, 0.0\n" + RATIO +
+                   "\nseparation_ratio = _ratio", stall)
+    result = grade_one(nb, wiki, tmp_path / "out", sandbox.choose_mode("auto"), timeout=60)
+    assert _q4(result)["score"] == pytest.approx(2.0), _q4(result)["output"]
+    log = (tmp_path / "out" / "grading.log").read_text()
+    assert '"separation": {"state": "ran"' in log
+
+
 def test_a_notebook_that_starts_with_code_keeps_its_first_cell(wiki, tmp_path):
     """The grader's own cells (the set-up line, the probes) run beside the notebook's, never in place of
     one: a notebook with no title cell (its imports first) is graded with its first cell."""
@@ -254,7 +324,7 @@ def test_without_a_sandbox_grading_refuses_unless_asked(monkeypatch):
 
 # ------------------------------------------------------------------------------------- evidence
 def test_evidence_is_plain_data_only(tmp_path):
-    out = tmp_path / "_grading" / "out"
+    out = tmp_path / "report"
     out.mkdir(parents=True)
     np.save(out / "good.npy", np.arange(6.0).reshape(2, 3))
     np.save(out / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
@@ -262,7 +332,7 @@ def test_evidence_is_plain_data_only(tmp_path):
     (out / "secret.npy").symlink_to(out / "good.npy")
     (out / "notes.json").write_text('{"defined": []}')
     (out / "list.json").write_text("[1, 2]")
-    ev = Evidence(tmp_path)
+    ev = Evidence(out)
     assert ev.array("good", 100).shape == (2, 3)
     assert ev.array("objects", 100) is None        # a pickle is never loaded
     assert ev.array("big", 100) is None            # more than asked for
@@ -271,12 +341,44 @@ def test_evidence_is_plain_data_only(tmp_path):
     assert ev.json("notes") == {"defined": []} and ev.json("list") is None
 
 
-def test_evidence_refuses_a_linked_folder(tmp_path):
-    (tmp_path / "elsewhere").mkdir()
-    np.save(tmp_path / "elsewhere" / "snapshots.npy", np.ones(3))
-    (tmp_path / "_grading").mkdir()
-    (tmp_path / "_grading" / "out").symlink_to(tmp_path / "elsewhere")
-    assert Evidence(tmp_path).array("snapshots", 10) is None
+@pytest.mark.parametrize("left", ["file", "link", "fifo", "absent"])
+def test_the_driver_reads_the_notebooks_csv_as_a_plain_file_only(tmp_path, left):
+    """The CSV the run left is read by the driver once the run's processes are dead and sent in its report: a
+    plain file only, never through a link (which could name a file only the driver may read) or a fifo."""
+    from autograder.shipped.judge.evidence import Report
+    from autograder.shipped.sandbox import driver, wire
+    work = tmp_path / "work"
+    (work / "_grading").mkdir(parents=True)
+    (work / "_grading" / "run.json").write_text(json.dumps({"csv_name": "mantis_embeddings.csv", "probe_timeout": 5}))
+    (tmp_path / "secret.csv").write_text("the driver's own\n")
+    csv = work / "mantis_embeddings.csv"
+    if left == "file":
+        csv.write_text("title,categoric\n")
+    elif left == "link":
+        csv.symlink_to(tmp_path / "secret.csv")
+    elif left == "fifo":
+        os.mkfifo(csv)
+    r, w = os.pipe()
+    driver.Run(str(work), b"", w).send_left()
+    os.close(w)
+    report = Report(tmp_path / "report")
+    with os.fdopen(r, "rb") as stream:
+        for header, blobs in wire.read_frames(stream, 1 << 20):
+            report(header, blobs)
+    kept = tmp_path / "report" / "notebook.csv"
+    assert (kept.read_text() if kept.exists() else None) == ("title,categoric\n" if left == "file" else None)
+
+
+def test_the_report_keeps_only_the_files_a_probe_may_send(tmp_path):
+    """The grader writes the driver's report into a folder of its own; a name that is not a plain file name of
+    the report's kinds is dropped, whatever the message says."""
+    from autograder.shipped.judge.evidence import Report
+    report = Report(tmp_path / "report")
+    report({"op": "probe", "probe": "hook"}, {"hook.json": b"{}", "../escape.json": b"x", ".hidden.npy": b"x",
+                                              "run.sh": b"x", "hook_emb0.npy": b"x"})
+    report({"op": "status", "status": {"cells": {}}})
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == ["hook.json", "hook_emb0.npy", "status.json"]
+    assert not (tmp_path / "escape.json").exists()
 
 
 # ------------------------------------------------------------------------------------- the score

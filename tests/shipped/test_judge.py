@@ -2,6 +2,7 @@
 solution (every check passes), then with one classic slip at a time (exactly the check for it fails,
 with a message in the notebook's words, and no other question loses a point)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,9 @@ import solutions.models as models
 import solutions.separation as separation
 from autograder.contract import GradingSpec
 from autograder.shipped.judge.checks import Context, verdict
-from autograder.shipped.judge.evidence import Evidence
-from autograder.shipped.judge.probes import PROBES, make_probes
-from autograder.shipped.judge.reference import lab_reference
+from autograder.shipped.judge.evidence import Evidence, Report
+from autograder.shipped.judge.probes import PROBE_THREADS, PROBES, make_probes
+from autograder.shipped.judge.reference import lab_reference, torch_threads
 from autograder.shipped.sandbox import kernel_probes
 from assignment.sources import load_corpus
 from solutions.kinds import KINDS
@@ -43,19 +44,23 @@ def honest_namespace(spec, lab):
             "separation": separation.separation_by_epoch(snaps, lab.corpus.labels, lab.is_test)}
 
 
-def judge(tmp_path, spec, lab, ns, csv_snapshots=None):
-    """Run every probe on ns as the driver would (in-process here), write the CSV, judge."""
-    scratch = tmp_path / "scratch"
-    expected = make_probes(spec, lab, scratch / "_grading" / "in", seed=11)
-    out = scratch / "_grading" / "out"
-    out.mkdir(parents=True)
-    for probe in PROBES:
-        kernel_probes.run(ns, probe, str(scratch / "_grading" / "in"), str(out))
-    export.export_mantis(scratch / spec.csv_name, lab.corpus, lab.is_test,
+def judge(tmp_path, spec, lab, ns, csv_snapshots=None, states=None, limits=None):
+    """Run every probe on ns as the probe processes would (in-process here, on their one torch thread), keep
+    what they return as the grader keeps the driver's report, write the CSV, judge."""
+    expected, inputs = make_probes(spec, lab, seed=11)
+    report = Report(tmp_path / "report")
+    with torch_threads(PROBE_THREADS):
+        for probe in PROBES:
+            result, blobs = kernel_probes.run_probe(ns, probe, inputs.spec, inputs.arrays)
+            report({"op": "probe", "probe": probe, "state": "ran"}, {**blobs, probe + ".json": json.dumps(result).encode()})
+    export.export_mantis(report.folder / "notebook.csv", lab.corpus, lab.is_test,   # as the driver keeps it
                          ns["snapshots"] if csv_snapshots is None else csv_snapshots)
-    ctx = Context(spec=spec, lab=lab, expected=expected, evidence=Evidence(scratch),
-                  status={"probes": {p: "ran" for p in PROBES}})
-    return {t["name"]: t for t in verdict(ctx)}
+    ctx = Context(spec=spec, lab=lab, expected=expected, evidence=Evidence(report.folder),
+                  status={"probes": {p: (states or {}).get(p, {"state": "ran"}) for p in PROBES}})
+    tests = {t["name"]: t for t in verdict(ctx)}
+    if limits is not None:
+        limits.extend(ctx.limits)
+    return tests
 
 
 def test_the_reference_solution_gets_full_marks(lab, tmp_path):
@@ -245,21 +250,97 @@ def test_what_changes_no_value_is_stated_but_not_scored(lab, tmp_path):
     assert {n: t["score"] for n, t in tests.items()} == spec.questions, {n: t["output"] for n, t in tests.items()}
 
 
-def test_rounding_amplified_by_adam_is_not_a_wrong_trajectory():
-    """An honest bbc notebook (snapshots in batches of 100, a copied subset for training) drifted 0.55 % from
-    the judge's trajectory at the probe's third epoch (1e-5 before): Adam's per-parameter step turns rounding
-    noise into ±lr moves. Accepted when small and much nearer the right trajectory than every wrong one."""
-    from autograder.shipped.judge.checks import TRAJECTORY_TOL, amplified_rounding
-    rng = np.random.default_rng(0)
-    right = rng.normal(size=(4, 50, 8))
-    wrong = right + rng.normal(scale=0.1, size=right.shape) * np.arange(4)[:, None, None]
-    trajectories = {"right": right, "all rows": wrong}
-    drift = right.copy()
-    drift[3] += 0.0055 * np.abs(right[3]).max() * np.sign(rng.normal(size=right[3].shape))
-    assert amplified_rounding(drift, trajectories)
-    far = right.copy()
-    far[3] += 2 * TRAJECTORY_TOL * np.abs(right[3]).max()
-    assert not amplified_rounding(far, trajectories)
-    near_wrong = right + 0.01 * np.abs(right).max() * np.sign(rng.normal(size=right.shape))
-    halfway = (right + near_wrong) / 2     # small, but as near a wrong trajectory as the right one
-    assert not amplified_rounding(halfway, {"right": right, "all rows": near_wrong})
+def _trains(optimizer=torch.optim.Adam, lr=None, rows=None, batch_size=None, snapshot_batch=256, keep=np.float32):
+    """train_and_capture as a student might write it: the notebook's steps, with one thing done their way."""
+    def train(model, x, y, train_rows, epochs=10, lr_given=0.002, batch_size_given=0, generator=None, **kw):
+        opt = optimizer(model.parameters(), lr=lr_given if lr is None else lr)
+        chosen = train_rows if rows is None else rows(len(x), train_rows)
+        snaps = [capture.snapshot(model, x, batch_size=snapshot_batch)]
+        for _ in range(epochs):
+            capture.train_one_epoch(model, x[chosen], y[chosen], opt,
+                                    batch_size_given if batch_size is None else batch_size, generator)
+            snaps.append(capture.snapshot(model, x, batch_size=snapshot_batch))
+        return np.stack(snaps).astype(keep)
+
+    def probe_call(model, x, y, train_rows, epochs=10, lr=0.002, batch_size=0, generator=None):
+        return train(model, x, y, train_rows, epochs, lr, batch_size, generator)
+    return probe_call
+
+
+@pytest.mark.parametrize("way", ["snapshot one row at a time", "snapshot all rows at once", "snapshots kept as float16",
+                                 "snapshots kept as float64"])
+def test_honest_ways_to_train_and_capture_pass(lab, tmp_path, way):
+    """Honest code differs from the judge's replay by the rounding of its own snapshot pass only (the probe and the
+    judge both train on one torch thread): each passes, on the envelope the judge measures for this grading."""
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    ns["train_and_capture"] = {"snapshot one row at a time": _trains(snapshot_batch=1),
+                               "snapshot all rows at once": _trains(snapshot_batch=100_000),
+                               "snapshots kept as float16": _trains(keep=np.float16),
+                               "snapshots kept as float64": _trains(keep=np.float64)}[way]
+    tests = judge(tmp_path, spec, lab, ns)
+    assert tests["q2_capture"]["score"] == spec.questions["q2_capture"], tests["q2_capture"]["output"]
+
+
+@pytest.mark.parametrize("slip, words", [
+    ("AdamW", "AdamW"), ("SGD", "not SGD"), ("the notebook's LR", "notebook's LR"),
+    ("the held-out rows", "held-out rows"), ("the notebook's BATCH_SIZE", "BATCH_SIZE"),
+    ("Adam with weight decay", "optimizer"),
+])
+def test_training_that_is_not_the_notebooks_fails_its_check(lab, tmp_path, slip, words):
+    """The optimizer, learning rate, rows and batch size the notebook states: another one moves the trajectory by
+    far more than honest rounding, and the message names the slip where the judge replays it."""
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    ns["train_and_capture"] = {
+        "AdamW": _trains(optimizer=torch.optim.AdamW), "SGD": _trains(optimizer=torch.optim.SGD),
+        "the notebook's LR": _trains(lr=spec.lr),
+        "the held-out rows": _trains(rows=lambda n, r: torch.from_numpy(np.setdiff1d(np.arange(n), r.numpy()))),
+        "the notebook's BATCH_SIZE": _trains(batch_size=spec.batch_size),
+        "Adam with weight decay": _trains(optimizer=lambda params, lr: torch.optim.Adam(params, lr=lr, weight_decay=1e-4)),
+    }[slip]
+    tests = judge(tmp_path, spec, lab, ns)
+    assert tests["q2_capture"]["score"] < spec.questions["q2_capture"] and words in tests["q2_capture"]["output"], \
+        tests["q2_capture"]["output"]
+    assert all(t["score"] == spec.questions[n] for n, t in tests.items() if n != "q2_capture")
+
+
+def test_a_function_the_run_did_not_define_is_named_precisely(lab, tmp_path):
+    """The probes see the namespace the run left: a name missing there is the notebook's, said as such."""
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    del ns["snapshot"]
+    limits = []
+    tests = judge(tmp_path, spec, lab, ns, limits=limits)
+    assert "q2_capture: the notebook's run left no function snapshot defined" in tests["q2_capture"]["output"]
+    assert limits == [] and "TA" not in tests["q2_capture"]["output"]
+
+
+@pytest.mark.parametrize("state", [{"state": "killed", "signal": 9}, {"state": "lost"},
+                                   {"state": "not run", "why": "the notebook's kernel did not answer the grader's "
+                                                               "request to start the probes"}])
+def test_a_grader_limitation_is_never_charged_as_the_notebooks(lab, tmp_path, state):
+    """A probe process killed from outside, or probes that could not start: one line saying it is the grader's,
+    and a GraderLimit the grading acts on (one more try, then a TA) — never a message blaming the notebook."""
+    spec, lab = lab
+    limits = []
+    tests = judge(tmp_path, spec, lab, honest_namespace(spec, lab), states={"hook": state}, limits=limits)
+    line = tests["q1_hook"]["output"].splitlines()[0]
+    assert "could not be checked" in line and "not your notebook's fault; a TA will regrade it" in line, line
+    assert limits and all(t["score"] == spec.questions[n] for n, t in tests.items() if n != "q1_hook")
+
+
+def test_a_defined_name_a_probe_could_not_reach_is_the_graders(lab, tmp_path):
+    spec, lab = lab
+    ns = honest_namespace(spec, lab)
+    limits = []
+    expected, inputs = make_probes(spec, lab, seed=11)
+    report, _ = kernel_probes.run_probe(ns, "harvest", inputs.spec, inputs.arrays)
+    assert "snapshot" in report["defined"]
+    from autograder.shipped.judge.checks import Context, GraderLimit
+    ctx = Context(spec=spec, lab=lab, expected=expected, evidence=Evidence(tmp_path), status={})
+    ctx.harvest = report
+    ctx.evidence.json = lambda name: {"missing": "snapshot"} if name == "snapshot" else None
+    ctx.status = {"probes": {"snapshot": {"state": "ran"}}}
+    with pytest.raises(GraderLimit, match="defined snapshot, but the grader could not reach it"):
+        ctx.probe("snapshot", "snapshot(model, x)")

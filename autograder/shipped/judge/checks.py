@@ -21,7 +21,7 @@ import numpy as np
 from replab.mantis import MantisFormatError, read_mantis_csv
 
 from .evidence import Evidence, Unusable
-from .probes import HOOK_BATCHES, SEPARATION_CASES, TRAIN_EPOCHS, Expected
+from .probes import HOOK_BATCHES, SEPARATION_CASES, TRAIN_EPOCHS, Expected, distance
 from solutions.kinds import KINDS
 from solutions.separation import separation_ratio
 
@@ -31,10 +31,22 @@ from .reference import READINGS, LabReference
 # over the 11 snapshots of every variant (threads, batch sizes of the snapshot pass, own full-batch
 # loops; bench/tolerance notes in the tests). The slips the checks must catch differ by 9e-2 or more.
 REL_TOL = 1e-3
+NOTEBOOK_CSV = "notebook.csv"   # the report's copy of the CSV the notebook's run left (CSV_NAME)
 
 
 class Fail(Exception):
     """A failed check; its message is shown to the student as one line."""
+
+
+class GraderLimit(Fail):
+    """A check the grader could not make for a reason that is not the notebook's (a probe process killed
+    from outside, a name the run defined that a probe could not reach): never charged to the student — the
+    grading is tried once more, then left to a TA (grade.py)."""
+
+    def __init__(self, what: str, why: str):
+        super().__init__(f"{what} could not be checked: {why}. This is the grader's limitation, not your "
+                         "notebook's fault; a TA will regrade it")
+        self.why = why
 
 
 def close(got, want, rel=REL_TOL) -> bool:
@@ -63,9 +75,12 @@ class Context:
     notebook: Path | None = None       # the staged submission, to name the cell a failure comes from
     status: dict = field(default_factory=dict)
     tmp: Path | None = None
+    limits: list = field(default_factory=list)   # the GraderLimits met: the grading is not the notebook's to bear
 
     def __post_init__(self):
         self.kind = KINDS[self.spec.kind]
+        self.probe_functions = {"hook": f"{self.kind.model.__name__}.forward", "snapshot": "snapshot",
+                                "train": "train_and_capture", "export": "export_mantis", "separation": "separation_ratio"}
         self.harvest = self.evidence.json("harvest") or {}
         self.reading = self._diagnose_reading()
         try:
@@ -93,16 +108,40 @@ class Context:
         return ""
 
     def probe(self, name: str, what: str) -> dict:
-        report = self.evidence.json(name)
-        state = self.status.get("probes", {}).get(name)
+        """The report of probe `name`, once the driver's record says it ran to its end; otherwise a Fail that
+        says how it ended, in the notebook's words (or a GraderLimit when that was not the notebook's doing)."""
+        state = self.status.get("probes", {}).get(name) or {}
+        how = state.get("state") if isinstance(state, dict) else None
+        report = self.evidence.json(name) if how == "ran" else None
         if report is None:
-            raise Fail({"timeout": f"{what} did not finish within {self.spec.probe_timeout} s (an endless loop?)",
-                        "kernel died": f"{what} crashed the Python kernel"}.get(
-                state, f"{what} could not be checked: the student side stopped before this check (the time limit, or the "
-                "notebook ended the grading process)"))
+            limit = self.status.get("probe_timeout") or self.spec.probe_timeout
+            if how == "timeout":
+                raise Fail(f"{what} did not finish within {limit:g} s on the autograder's small inputs (an endless loop?)")
+            if how == "crashed" and state.get("signal") is None:
+                raise Fail(f"{what} ended the autograder's process it was called in (it stopped its parent process)")
+            if how == "crashed":
+                raise Fail(f"{what} crashed the Python process (signal {state.get('signal')})")
+            if how == "exited":
+                raise Fail(f"{what} ended the Python process (os._exit, or a crash) before returning")
+            if how == "killed":
+                raise GraderLimit(what, "the process that ran it was killed from outside the notebook")
+            if how in ("lost", "ran"):
+                raise GraderLimit(what, "the process that ran it stopped answering the grader")
+            if how == "not run" and state.get("ended_by") in self.probe_functions:
+                raise Fail(f"{what} could not be checked: {self.probe_functions[state['ended_by']]}, called before it, "
+                           "ended the autograder's process the checks run in")
+            if how == "not run" and "was not running" in str(state.get("why")):
+                raise Fail(f"{what} could not be checked: the notebook's kernel had died when its time ran out")
+            if how == "not run":
+                raise GraderLimit(what, state.get("why") or "the probes did not start")
+            raise Fail(f"{what} could not be checked: the grading stopped before this check (the time limit, or the "
+                       "notebook ended the grading process)")
         if "missing" in report:
-            thing = "class" if report["missing"][0].isupper() else "function"
-            raise Fail(f"the notebook defines no {thing} {report['missing']}{self.cell_note(report['missing'])}")
+            missing = str(report["missing"])
+            if missing in self.harvest.get("defined", []):
+                raise GraderLimit(what, f"the notebook's run defined {missing}, but the grader could not reach it")
+            thing = "class" if missing[:1].isupper() else "function"
+            raise Fail(f"the notebook's run left no {thing} {missing} defined{self.cell_note(missing)}")
         if "load_error" in report:
             raise Fail(f"{self.kind.model.__name__} does not take the given layers' weights: keep its layers as given")
         if "error" in report:
@@ -126,17 +165,19 @@ class Context:
                 return reading
         return self.kind.reads
 
-    def csv_table(self, rel: tuple[str, ...], rows: int, what: str):
+    def csv_table(self, name: str, rows: int, what: str):
+        """A Mantis CSV of the report: the one the notebook's run left ("notebook.csv") or the one export_mantis
+        wrote for its probe ("export.csv")."""
         limit = rows * (self.spec.epochs + 1) * self.spec.dim * 48 + rows * 4096 + (1 << 20)
         try:
-            data = self.evidence.file(rel, limit)
+            data = self.evidence.file(name, limit)
         except Unusable as e:
             raise Fail(f"{what} cannot be read: {e}") from None
         if data is None:
             raise Fail(f"no {what}" + (f" beside the notebook after the run: write it with "
                                         f"export_mantis(CSV_NAME, …){self.cell_note('export_mantis')}"
-                                        if rel == (self.spec.csv_name,) else ""))
-        path = self.tmp / rel[-1]
+                                        if name == NOTEBOOK_CSV else ""))
+        path = self.tmp / name
         path.write_bytes(data)
         try:
             return read_mantis_csv(path, epochs=self.spec.epochs + 1, dim=self.spec.dim, n_rows=rows)
@@ -249,38 +290,49 @@ def train_and_capture_epochs(ctx):
     if not close(got[0], right[0]):
         raise Fail("the first snapshot is not the untrained model read in eval mode: take epoch 0 before any "
                    "training step, with the model in eval mode")
-    for slip, trajectory in ctx.expected.train.items():
-        if slip != "right" and close(got, trajectory):
-            raise Fail({"all rows": "it trains on every row: train on the rows in train_rows only (the held-out "
-                                    "rows must stay unseen)",
-                        "two epochs per snapshot": "two epochs of training between snapshots: one epoch, then a "
-                                                   "snapshot"}[slip])
-    if all(close(got[k], right[k]) for k in range(1, e + 1)) or amplified_rounding(got, ctx.expected.train):
+    trajectories, envelope = ctx.expected.train, ctx.expected.train_envelope
+    if accepted_trajectory(got, trajectories, envelope):
         return
-    k = next(k for k in range(1, e + 1) if not close(got[k], right[k]))
+    for slip, trajectory in trajectories.items():   # a slip the judge replayed, up to honest rounding: named
+        others = {("the right one" if k == "right" else k): v for k, v in trajectories.items() if k != slip}
+        if slip != "right" and accepted_trajectory(got, {**others, "right": trajectory}, envelope):
+            raise Fail(SLIPS[slip])
+    k = next((k for k in range(1, e + 1) if not close(got[k], right[k], TRAJECTORY_FLOOR)), e)
     raise Fail(f"snapshot {k} is not the model after {k} epoch{'s' if k > 1 else ''} of train_one_epoch on "
-               "train_rows (with the optimizer, batch_size and generator given), read in eval mode")
+               "train_rows (with the optimizer, lr, batch_size and generator given), read in eval mode")
 
 
-TRAJECTORY_TOL = 2e-2   # how far rounding, amplified by Adam over the probe's epochs, may carry a right trajectory
+# What each wrong trajectory the judge replays (probes._trajectories) means, in the notebook's words.
+SLIPS = {"all rows": "it trains on every row: train on the rows in train_rows only (the held-out rows must stay unseen)",
+         "held-out rows": "it trains on the held-out rows: train on the rows in train_rows",
+         "two epochs per snapshot": "two epochs of training between snapshots: one epoch, then a snapshot",
+         "AdamW": "the training is not the given optimizer's: keep `optimizer = torch.optim.Adam(model.parameters(), "
+                  "lr=lr)` as given (AdamW's weight decay gives other weights)",
+         "SGD": "the training is not the given optimizer's: keep `optimizer = torch.optim.Adam(model.parameters(), "
+                "lr=lr)` as given (not SGD)",
+         "LR": "it trains with the notebook's LR, not the lr it is given: use the function's lr argument",
+         "BATCH_SIZE": "it trains with the notebook's BATCH_SIZE, not the batch_size it is given: pass the "
+                       "function's batch_size to train_one_epoch"}
+# The honest envelope (how far the right training moves when only the batch split of the snapshot pass changes,
+# replayed by the judge for each grading: 2e-7 to 6e-7 here) is far below this floor; the slips above are 0.7 %
+# (AdamW's weight decay, at the least) to several hundred percent away.
+TRAJECTORY_FLOOR = 1e-5
+ENVELOPE_TIMES = 10
+FLOAT16_STEP = 2.0 ** -10   # a float16's rounding step, relative to its value (snapshots may be kept as float16)
 
 
-def _distance(got, want) -> float:
-    """The largest difference over the epochs, relative to each epoch's largest value (close()'s measure)."""
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    return max(float(np.abs(g - w).max()) / max(float(np.abs(w).max()), 1e-6) for g, w in zip(got, want))
-
-
-def amplified_rounding(got, trajectories) -> bool:
-    """A trajectory that starts as the right one (epoch 0 matched already) and drifts from it only by rounding:
-    Adam divides each gradient by its own running size, so a parameter whose true gradient is about zero
-    moves by ±lr on the sign of rounding noise, and the order of a sum (a subset copied first, another batch
-    size for the snapshot pass) changes that noise. Measured: an honest notebook 0.55 % off at the probe's
-    third epoch, 1e-5 before. Accepted when within TRAJECTORY_TOL and three times nearer the right trajectory
-    than every wrong one the judge computed (training on every row, two epochs per snapshot)."""
-    right = _distance(got, trajectories["right"])
-    wrong = [_distance(got, t) for slip, t in trajectories.items() if slip != "right"]
-    return right <= TRAJECTORY_TOL and all(3 * right < w for w in wrong)
+def accepted_trajectory(got, trajectories, envelope) -> bool:
+    """The right trajectory up to honest rounding: within ENVELOPE_TIMES the honest envelope the judge measured
+    (never less than TRAJECTORY_FLOOR; two float16 steps where the snapshots are kept as float16, compared with
+    the right ones kept so), and three times nearer the right trajectory than every wrong one."""
+    got = np.asarray(got, np.float64)
+    tolerance = max(ENVELOPE_TIMES * envelope, TRAJECTORY_FLOOR)
+    if np.array_equal(got.astype(np.float16).astype(np.float64), got):
+        trajectories = {k: np.asarray(v).astype(np.float16).astype(np.float64) for k, v in trajectories.items()}
+        tolerance = max(tolerance, 2 * FLOAT16_STEP)
+    right = distance(got, trajectories["right"])
+    wrong = [distance(got, t) for slip, t in trajectories.items() if slip != "right"]
+    return right <= tolerance and all(3 * right < w for w in wrong)
 
 
 def snapshots_are_the_training(ctx):
@@ -311,7 +363,7 @@ def snapshots_are_the_training(ctx):
 def export_writes_what_it_is_given(ctx):
     ctx.probe("export", "export_mantis")   # missing, raised or returned oddly: said here
     e = ctx.expected.export
-    table = ctx.csv_table(("_grading", "out", "export.csv"), len(e["titles"]), "file export_mantis(path, …) was to write")
+    table = ctx.csv_table("export.csv", len(e["titles"]), "file export_mantis(path, …) was to write")
     if table.titles != e["titles"]:
         raise Fail("export_mantis: the title column does not hold corpus.titles in order (quoted where needed)")
     if table.categories != e["labels"]:
@@ -330,7 +382,9 @@ def _export_works(ctx):
     (A slip in one of its columns is export_writes_what_it_is_given's to charge, not these.)"""
     try:
         ctx.probe("export", "export_mantis")
-        ctx.csv_table(("_grading", "out", "export.csv"), len(ctx.expected.export["titles"]), "probe CSV")
+        ctx.csv_table("export.csv", len(ctx.expected.export["titles"]), "probe CSV")
+    except GraderLimit:
+        raise
     except Fail:
         raise Fail(f"{ctx.spec.csv_name} is only checked once export_mantis(path, …) writes a Mantis CSV "
                    "to path") from None
@@ -339,7 +393,7 @@ def _export_works(ctx):
 def csv_file_is_complete(ctx):
     _export_works(ctx)
     corpus = ctx.lab.corpus
-    table = ctx.csv_table((ctx.spec.csv_name,), len(corpus), ctx.spec.csv_name)
+    table = ctx.csv_table(NOTEBOOK_CSV, len(corpus), ctx.spec.csv_name)
     if table.titles != list(corpus.titles):
         raise Fail(f"{ctx.spec.csv_name}: the title column does not list the items in the data's order")
     if table.categories != list(corpus.labels):
@@ -353,7 +407,7 @@ def csv_file_is_complete(ctx):
 def csv_holds_the_snapshots(ctx):
     _export_works(ctx)
     corpus = ctx.lab.corpus
-    table = ctx.csv_table((ctx.spec.csv_name,), len(corpus), ctx.spec.csv_name)
+    table = ctx.csv_table(NOTEBOOK_CSV, len(corpus), ctx.spec.csv_name)
     shape = (ctx.spec.epochs + 1, len(corpus), ctx.spec.dim)
     snaps = ctx.evidence.array("snapshots", int(np.prod(shape)) * 2)
     if snaps is None or snaps.shape != shape:
@@ -447,6 +501,8 @@ def verdict(ctx: Context, log=None) -> list[dict]:
                     line = f"{question}: {e}"
                     if line not in lines:
                         lines.append(line)
+                    if isinstance(e, GraderLimit):
+                        ctx.limits.append(line)
                 except Exception:  # a bug of ours: logged for the TA, never a student's loss in silence
                     lines.append(f"{question}: {check.__name__} could not be checked (grader error; a TA will look)")
                     if log is not None:

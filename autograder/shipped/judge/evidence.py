@@ -1,21 +1,24 @@
-"""Reading what the student side left behind, as plain data only.
+"""What the student side left behind, read as plain data only.
 
-Everything under the scratch folder was written by code the student controls. It is read after every
-student process is dead, never unpickled, never executed: JSON, `.npy` arrays of real numbers (loaded
-with allow_pickle=False after their header says so), and the Mantis CSV through its validating reader.
-Links are not followed (a link could point at the judge's own files) and sizes are capped.
+Everything is read from the folder the grader wrote the driver's report into as it arrived (Report, below):
+the cells' states, which probe ran and how it ended, each probe's outputs, the CSV the notebook's run left
+beside it (read by the driver once every process of the run was dead) and the executed notebook. Only the
+driver writes that pipe; what the probes and the notebook made is still the student side's data. Nothing is
+unpickled or executed: JSON, `.npy` arrays of real numbers (loaded with allow_pickle=False after their header
+says so), and the Mantis CSV through its validating reader; links are not followed and sizes are capped.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
 import numpy as np
 
 MAX_JSON = 1 << 20
-OUT = ("_grading", "out")
+REPORT_NAME = re.compile(r"[a-z][a-z0-9_]*\.(json|npy|csv|ipynb)")
 
 
 class Unusable(Exception):
@@ -54,16 +57,43 @@ def _open_plain(root: Path, rel: tuple[str, ...], limit: int):
     return os.fdopen(leaf, "rb")
 
 
-class Evidence:
-    """The student side's outputs for one submission (scratch = the sandbox's working folder)."""
+class Report:
+    """The driver's report, kept as it arrives (sandbox.run_contained calls this for every message): status.json
+    (its latest word on the cells and probes), each probe's files, executed.ipynb. Written by the grader only,
+    into a folder of the grader's; names are checked again here."""
 
-    def __init__(self, scratch: Path):
-        self.scratch = Path(scratch)
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.messages = 0
+
+    def _write(self, name: str, data: bytes) -> None:
+        if REPORT_NAME.fullmatch(name):
+            (self.folder / name).write_bytes(data)
+
+    def __call__(self, header: dict, blobs: dict | None = None) -> None:
+        blobs = blobs or {}
+        self.messages += 1
+        op = header.get("op")
+        if op == "status":
+            self._write("status.json", json.dumps(header.get("status", {})).encode())
+        elif op == "executed":
+            self._write("executed.ipynb", blobs.get("executed.ipynb", b""))
+        elif op in ("probe", "left"):
+            for name, data in blobs.items():
+                self._write(name, data)
+
+
+class Evidence:
+    """The student side's outputs for one submission: the report folder."""
+
+    def __init__(self, report: Path):
+        self.report = Path(report)
 
     def _out(self, name: str, limit: int):
-        """out/<name> as a file object, or None when absent or unusable (a link, too large...)."""
+        """A report file as a file object, or None when absent or unusable (a link, too large...)."""
         try:
-            return _open_plain(self.scratch, (*OUT, name), limit)
+            return _open_plain(self.report, (name,), limit)
         except Unusable:
             return None
 
@@ -79,7 +109,7 @@ class Evidence:
         return data if isinstance(data, dict) else None
 
     def array(self, name: str, max_items: int) -> np.ndarray | None:
-        """A float64 array from out/<name>.npy, or None when absent or not plain real numbers."""
+        """A float64 array from the report's <name>.npy, or None when absent or not plain real numbers."""
         f = self._out(name + ".npy", 256 + 8 * max_items)
         if f is None:
             return None
@@ -97,9 +127,9 @@ class Evidence:
                 return None
         return np.asarray(array, dtype=np.float64)
 
-    def file(self, rel: tuple[str, ...], limit: int) -> bytes | None:
-        """Raw bytes of a plain file (the CSV), or None; Unusable says why it cannot be read."""
-        f = _open_plain(self.scratch, rel, limit)
+    def file(self, name: str, limit: int) -> bytes | None:
+        """Raw bytes of a report file (a CSV, the executed notebook), or None; Unusable says why it cannot be read."""
+        f = _open_plain(self.report, (name,), limit)
         if f is None:
             return None
         with f:

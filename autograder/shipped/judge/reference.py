@@ -67,14 +67,16 @@ class LabReference:
 def torch_threads(threads: int | None):
     """torch's intra-op threads set to `threads` for the block (None: left as they are). A convolution's
     sums are split by thread, so the CNN's training drifts apart over ten epochs when the student side
-    and the judge use different thread counts; the judge replays it with the student side's count."""
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    and the judge use different thread counts; the judge replays it with the student side's count. The count
+    is the process's: a judge thread holds TORCH_RNG for the block, so another's replay never runs with it."""
+    with TORCH_RNG:
+        before = torch.get_num_threads()
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 def lab_reference(spec, data_path: Path, threads: int | None = None) -> LabReference:

@@ -52,7 +52,7 @@ DRIVER_OFFSET = 1_000_000
 # (setuid, setgid; setpcap to empty the kernel's bounding set) and end it (kill). All in Docker's defaults.
 DRIVER_CAPS = ("setuid", "setgid", "setpcap", "kill")
 HERE = Path(__file__).resolve().parent
-DRIVER_FILES = ("driver.py", "kernel_probes.py", "contain.py")
+DRIVER_FILES = ("driver.py", "probe_kernel.py", "kernel_probes.py", "wire.py", "contain.py")
 MODES = ("bwrap", "user", "none")
 
 
@@ -275,16 +275,19 @@ class Uids:
         return {"LAB8_STUDENT_UID": str(self.student), "LAB8_STUDENT_GID": str(self.group)} if self.driver else {}
 
 
-# The student's own folders under _grading: its TMPDIR (user mode) and IPython's profile.
-STUDENT_FOLDERS = ("tmp", "ipython")
+# The student's own folder under _grading: its TMPDIR (user mode). IPython's folder (IPYTHONDIR) is made
+# there too, with its profile's folders, and is not the student's: nothing in it is read anyway (the kernel
+# starts without configuration or startup files: probe_kernel.py), and under two uids nothing can be written.
+STUDENT_FOLDERS = ("tmp",)
+IPYTHON_FOLDERS = ("ipython/profile_default/startup", "ipython/profile_default/security", "ipython/profile_default/log",
+                   "ipython/profile_default/pid")
 
 
 def prepare_scratch(scratch: Path, uids: Uids | None) -> None:
     """Give the scratch folder to whoever runs inside; its parent stays closed to listing. With a driver
     of its own uid: the scratch folder is root's, sticky, writable by the student's group (the student
-    cannot move what is not the student's), _grading and what the driver runs or reads from it (bin/,
-    in/, run.json) root's and read-only, out/ the driver's (the probes, run by the kernel, write there
-    too, through the group)."""
+    cannot move what is not the student's), _grading and what is in it (bin/, run.json, IPython's folder)
+    root's and read-only, but the student's tmp/."""
     os.chmod(scratch.parent, 0o711)
     if uids is None:
         return
@@ -305,9 +308,6 @@ def prepare_scratch(scratch: Path, uids: Uids | None) -> None:
         (grading / name).mkdir(exist_ok=True)
         os.chown(grading / name, uids.student, uids.group)
         os.chmod(grading / name, 0o2770)
-    (grading / "out").mkdir(exist_ok=True)
-    os.chown(grading / "out", uids.driver, uids.group)
-    os.chmod(grading / "out", 0o2770)
     os.chown(scratch, 0, uids.group)
     os.chmod(scratch, 0o3770)
 
@@ -329,12 +329,16 @@ def _limits(memory: int | None) -> list[str]:
 
 
 def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout: float, log_path: Path,
-                  stop=None, private=(), memory: int | None = None, driver: bool = False) -> tuple[str, int | None]:
+                  stop=None, private=(), memory: int | None = None, driver: bool = False, feed: bytes | None = None,
+                  report=None) -> tuple[str, int | None]:
     """Run argv (a Python command line) contained, with cwd scratch; returns ("done", "timeout" or
     "cancelled", its exit status when done).
     `private`: folders closed to the sandbox user while it runs (user mode). argv is given the scratch
     folder's path as the process inside sees it. `driver`: argv is driver.py, which starts the student's
-    code itself: as root, it runs under a uid of its own and starts the kernel under the student's (Uids)."""
+    code itself: as root, it runs under a uid of its own and starts the kernel under the student's (Uids).
+    `feed`: bytes for the process's stdin (the probes' inputs). `report(header, blobs)` is called for every
+    message the process sends on the pipe named by $LAB8_REPORT_FD (wire.py): the driver's report, which
+    nothing else inside can write."""
     inside = Path(INSIDE) if mode == "bwrap" else scratch
     _install_bin(scratch)
     if mode != "none":   # contain.py first: it puts the layers on, then becomes argv
@@ -348,8 +352,11 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
                 "IPYTHONDIR": str(inside / "_grading" / "ipython"), "JUPYTER_PLATFORM_DIRS": "1",
                 # the notebook's picture cells see it and skip work nothing is judged on
                 "LAB8_GRADING": "1", **(uids.env() if uids else {}), **env}
-    for name in STUDENT_FOLDERS:
+    for name in STUDENT_FOLDERS + IPYTHON_FOLDERS:
         (scratch / "_grading" / name).mkdir(parents=True, exist_ok=True)
+    report_pipe = os.pipe() if report is not None else None
+    if report_pipe:
+        base_env["LAB8_REPORT_FD"] = str(report_pipe[1])
     prepare_scratch(scratch, uids)
     if mode == "bwrap":
         # kill(-1) is confined here: the run's own PID namespace
@@ -364,9 +371,15 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
         cmd, popen_env = argv, {**os.environ, **base_env}
     deadline = time.monotonic() + timeout
     with open(log_path, "ab") as log, _one_user_run(mode):
-        popen = subprocess.Popen(_limits(memory) + cmd if mode != "none" else cmd, cwd=scratch, env=popen_env,
-                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+        try:
+            popen = subprocess.Popen(_limits(memory) + cmd if mode != "none" else cmd, cwd=scratch, env=popen_env,
+                                     stdin=subprocess.DEVNULL if feed is None else subprocess.PIPE, stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     pass_fds=report_pipe[1:] if report_pipe else ())
+        finally:
+            if report_pipe:
+                os.close(report_pipe[1])
+        threads = _channels(popen, feed, report_pipe[0] if report_pipe else None, report)
         state = "done"
         try:
             while popen.poll() is None:
@@ -387,7 +400,48 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
                 for uid in filter(None, (uids.student, uids.driver)):
                     kill_user(uid)
                     _remove_left_in_tmp(uid)
+            for thread in threads:
+                thread.join(30)
     return state, returncode
+
+
+MAX_REPORT_FRAME = 3 << 30
+
+
+def _channels(popen, feed: bytes | None, report_fd: int | None, report) -> list:
+    """Threads that write `feed` to the process's stdin and read its report pipe while it runs (a pipe holds
+    64 KiB: neither side may wait for the other to finish). The report's messages go to report(header, blobs)
+    in order; whatever follows a message that cannot be read is drained and dropped."""
+    import threading
+    from . import wire
+    threads = []
+    if feed is not None:
+        def write():
+            try:
+                popen.stdin.write(feed)
+            except (BrokenPipeError, OSError):
+                pass
+            finally:
+                try:
+                    popen.stdin.close()
+                except OSError:
+                    pass
+        threads.append(threading.Thread(target=write, daemon=True))
+    if report_fd is not None:
+        def read():
+            with os.fdopen(report_fd, "rb") as stream:
+                for header, blobs in wire.read_frames(stream, MAX_REPORT_FRAME):
+                    try:
+                        report(header, blobs)
+                    except Exception:   # a bug of ours must not leave the driver blocked on a full pipe
+                        import traceback
+                        traceback.print_exc()
+                while stream.read(1 << 16):
+                    pass
+        threads.append(threading.Thread(target=read, daemon=True))
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def _memory_cgroup() -> Path | None:

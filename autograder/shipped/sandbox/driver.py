@@ -1,24 +1,40 @@
-"""The student side of grading: run one submitted notebook, then the judge's probes, in its kernel.
+"""The student side of grading: run one submitted notebook, then the judge's probes on what its run left.
 
-    python driver.py WORKDIR
+    python -I driver.py WORKDIR        stdin: the probes' inputs; $LAB8_REPORT_FD: the pipe to the grader
 
-Runs inside the sandbox (see sandbox.py), as an unprivileged process that can write only WORKDIR.
-WORKDIR/_grading/run.json says what to run; everything this writes goes to WORKDIR/_grading/out/:
-status.json (rewritten after every step, so a run cut off at the time limit still says how far it got),
-executed.ipynb, and the probes' plain-data outputs. None of it is trusted: the judge reads it as data.
+Runs inside the sandbox (sandbox/__init__.py) before any student code, under a uid of its own where the
+grader is root (the kernel then runs as the student: it cannot signal, trace or read this process).
 
-Containment per question: a cell that runs past its time limit is interrupted; one that cannot be
-interrupted, or that kills the kernel, is left out and the notebook is run again without it in a
-fresh kernel, so the rest of the notebook (and its questions) still counts. A probe that hangs or
-kills the kernel fails alone: the kernel is rebuilt the same way and the next probe runs.
+  1. start   read stdin whole (the judge's inputs for the probes: they never touch a file the notebook
+             could read) and the kernel's sources (probe_kernel.py, kernel_probes.py, wire.py: a notebook
+             that rewrites _grading/bin later changes nothing)
+  2. cells   run the notebook's code cells in a kernel started by probe_kernel.py (the probe runner is in
+             place before the first cell). CellWatch ends a cell by its CPU or idle time; the cells together
+             have the run's wall time (run.json). A cell that will not stop, or that kills the kernel, is
+             left out and the notebook run again without it in a fresh kernel, while time is left, so the
+             rest of the notebook (and its questions) still counts.
+  3. probes  the kernel is forked (probe_kernel.py), the kernel and every other process of the run are
+             killed, and each probe runs in a process of its own forked from that copy, with its own time
+             limit: time the cells used is not the probes'. A probe that hangs or dies fails alone.
+  4. report  everything goes to the grader as it happens, on the pipe it gave this process: the cells'
+             states, which probe ran and how it ended, each probe's outputs, the executed notebook. Nothing
+             is left in a file for the judge to read: the student side can write files, not this pipe.
 """
+import warnings
+warnings.filterwarnings("ignore", message="IPython dir .* is not a writable location")  # not the driver's either
+
 import builtins
+import copy
 import json
 import os
+import re
+import secrets
 import shutil
-import subprocess
+import signal
+import stat
 import sys
 import tempfile
+import time
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
@@ -27,13 +43,24 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets.config import Config
 
-GRACE = 10  # seconds an interrupted cell has to give the kernel back before the kernel is killed
-NO_KERNEL = 75  # exit status: the kernel never started (twice); the grader's sign of an infrastructure failure
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Read once, before any student code runs: the probes reach the kernel from this copy, not from the
-# file, which the notebook could rewrite.
-with open(os.path.join(HERE, "kernel_probes.py")) as _f:
-    PROBE_SOURCE = _f.read()
+sys.path.insert(0, HERE)   # -I leaves this folder out; wire.py is beside this file (read now, at the start)
+import wire  # noqa: E402
+
+GRACE = 10        # seconds an interrupted cell has to give the kernel back before the kernel is killed
+FORK_WAIT = 30    # seconds the kernel has to answer "fork" (it only has to be alive, not idle)
+NO_KERNEL = 75    # exit status: the kernel never started (twice); the grader's sign of an infrastructure failure
+MAX_PROBE_BYTES = 1 << 30
+MAX_LEFT_BYTES = 200 << 20   # the notebook's CSV: more than 20 times the largest shipped variant's
+# The files each probe may send back (anything else it sends is dropped here).
+PROBE_FILES = {"harvest": r"harvest\.json|snapshots\.npy|final_separation\.npy",
+               "hook": r"hook\.json|hook_emb\d\.npy|hook_off\.npy", "snapshot": r"snapshot\.(json|npy)",
+               "train": r"train\.(json|npy)", "export": r"export\.(json|csv)", "separation": r"separation\.json"}
+# Read once, before any student code runs: every kernel of this grading starts from these.
+SOURCES = {}
+for _name in ("probe_kernel.py", "kernel_probes.py", "wire.py"):
+    with open(os.path.join(HERE, _name)) as _f:
+        SOURCES[_name] = _f.read()
 # Set by the grader when it is root (sandbox.Uids): the kernel runs under this uid and group, not the
 # driver's, so the notebook cannot signal, trace or read this process. None: one uid for both.
 STUDENT = ((int(os.environ["LAB8_STUDENT_UID"]), int(os.environ["LAB8_STUDENT_GID"]))
@@ -49,30 +76,37 @@ def as_student(argv):
 
 
 class StudentKernelManager(AsyncKernelManager):
-    """Starts the kernel under the student's uid (as_student). jupyter_client writes the connection file
-    for this uid only (0600): the kernel is given a copy its group may read; its sockets, made with the
-    driver's umask (007) in the runtime folder (setgid, the student's group), are ones the driver can reach."""
+    """Starts the kernel through probe_kernel.py (the probe runner first, the probe line on `line_fd`), under
+    the student's uid where there are two (as_student). jupyter_client writes the connection file for this
+    uid only (0600): the kernel is given a copy its group may read; its sockets, made with the driver's umask
+    (007) in the runtime folder (setgid, the student's group), are ones the driver can reach."""
+    line_fd = -1
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        if STUDENT is None:
-            return cmd
-        own = os.path.realpath(self.connection_file)
-        shared = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], "student-" + os.path.basename(own))
-        with open(own, "rb") as f:
-            info = f.read()
-        fd = os.open(shared, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o640)
-        with os.fdopen(fd, "wb") as f:
-            f.write(info)
-        return as_student([shared if arg == own else arg for arg in cmd])
+        connection = os.path.realpath(self.connection_file)
+        if STUDENT is not None:
+            shared = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], "student-" + os.path.basename(connection))
+            with open(connection, "rb") as f:
+                info = f.read()
+            fd = os.open(shared, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o640)
+            with os.fdopen(fd, "wb") as f:
+                f.write(info)
+            connection = shared
+        program = SOURCES["probe_kernel.py"] + f"\nmain(sys.argv, {SOURCES['wire.py']!r}, {SOURCES['kernel_probes.py']!r})\n"
+        kernel = [cmd[0], "-I", "-c", program, "--lab8-line", str(self.line_fd), "-f", connection]
+        return as_student(kernel) if STUDENT is not None else kernel
 
 
 def undumpable():
-    """No other process of this uid (the kernel) may read or write this one's memory or descriptors
-    through /proc: prctl(PR_SET_DUMPABLE, 0)."""
+    """No other process of this uid (the kernel, where there is one uid) may read or write this one's memory
+    or descriptors through /proc (the probes' inputs, the report pipe): prctl(PR_SET_DUMPABLE, 0). And this
+    process becomes the reaper of what the kernel leaves when it dies (PR_SET_CHILD_SUBREAPER)."""
     import ctypes
     try:
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+        libc = ctypes.CDLL(None)
+        libc.prctl(4, 0, 0, 0, 0)
+        libc.prctl(36, 1, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 
@@ -83,9 +117,9 @@ def builtin_name(name):
 
 
 def aside(client, cell, index=0):
-    """Run a cell of the grader's own (a probe, a set-up line) in the notebook's kernel. nbclient's
-    execute_cell stores the cell it ran at `index` in the notebook: the notebook's own cell is put back, or
-    its first cell would be lost (or shown as the grader's in executed.ipynb)."""
+    """Run a cell of the grader's own (a set-up line) in the notebook's kernel. nbclient's execute_cell
+    stores the cell it ran at `index` in the notebook: the notebook's own cell is put back, or its first cell
+    would be lost (or shown as the grader's in executed.ipynb)."""
     cells = client.nb.cells
     kept = cells[index] if index < len(cells) else None
     try:
@@ -134,7 +168,6 @@ class CellWatch:
         return total
 
     def watch(self):
-        import time
         start_cpu, start = self.cpu(), time.monotonic()
         if start_cpu is None:
             return
@@ -154,7 +187,6 @@ class CellWatch:
                 return
 
     def stop(self):
-        import signal
         try:
             os.kill(self.pid, signal.SIGINT)
         except OSError:
@@ -167,36 +199,63 @@ class CellWatch:
 
 
 class Run:
-    def __init__(self, workdir):
+    def __init__(self, workdir, inputs: bytes, report_fd: int):
         self.workdir = workdir
-        self.grading = os.path.join(workdir, "_grading")
-        self.out = os.path.join(self.grading, "out")
-        os.makedirs(self.out, exist_ok=True)
-        with open(os.path.join(self.grading, "run.json")) as f:
+        self.report_fd = report_fd
+        with open(os.path.join(workdir, "_grading", "run.json")) as f:
             self.spec = json.load(f)
+        self.inputs = wire.decode(inputs) if inputs else ({}, {})
         self.status = {"kernel_starts": 0, "infrastructure": None, "cells": {}, "probes": {},
-                       "skipped": [], "finished": False}
+                       "skipped": [], "finished": False, "probe_timeout": self.spec["probe_timeout"], "seconds": {}}
+        self.began = time.monotonic()
         self.skip = set()   # code cells left out of later runs (they hung or killed the kernel)
+        self.failed_starts = 0
+        self.left_sent = False
 
+    # -------------------------------------------------------------------------------- the report
     def save(self):
-        tmp = os.path.join(self.out, "status.json.part")
-        with open(tmp, "w") as f:
-            json.dump(self.status, f)
-        os.replace(tmp, os.path.join(self.out, "status.json"))
+        """The run's state so far, to the grader (a run cut off at the time limit still says how far it got)."""
+        wire.write_frame(self.report_fd, {"op": "status", "status": self.status})
 
-    def client(self, nb):
+    def send_executed(self, nb):
+        wire.write_frame(self.report_fd, {"op": "executed"}, {"executed.ipynb": nbformat.writes(nb).encode()})
+
+    def send_left(self):
+        """The CSV the notebook's run left beside it, read once the kernel and everything it started are dead
+        (nothing a probe does later changes what the judge reads as the run's): a plain file only, never
+        through a link, at most MAX_LEFT_BYTES."""
+        name, data = self.spec.get("csv_name"), None
+        if self.left_sent or not name:
+            return
+        self.left_sent = True
+        try:
+            fd = os.open(os.path.join(self.workdir, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            fd = None
+        if fd is not None:
+            with os.fdopen(fd, "rb") as f:
+                info = os.fstat(f.fileno())
+                if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_LEFT_BYTES:
+                    data = f.read(MAX_LEFT_BYTES + 1)
+        wire.write_frame(self.report_fd, {"op": "left", "found": data is not None,
+                                          "problem": None if data is not None or fd is None else "not a plain file"},
+                         {"notebook.csv": data} if data is not None and len(data) <= MAX_LEFT_BYTES else None)
+
+    # -------------------------------------------------------------------------------- the cells
+    def client(self, nb, line_fd):
         config = Config()
         # IPC sockets instead of TCP ports: nothing to collide with when kernels start side by side.
         # Their path must be absolute (the default is relative to each process's folder) and short
         # (< 108 bytes): the private runtime folder made in main().
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], "k")
-        # nbclient's own limit is wall-clock time: only the whole run's backstop here (CellWatch ends a cell
-        # by its CPU time); probes set their own
-        return NotebookClient(nb, config=config, kernel_name="python3", timeout=self.spec["run_timeout"],
-                              kernel_manager_class=StudentKernelManager,
-                              allow_errors=True, interrupt_on_timeout=False, record_timing=False,
-                              startup_timeout=60, resources={"metadata": {"path": self.workdir}})
+        manager = type("KernelManager", (StudentKernelManager,), {"line_fd": line_fd})
+        # nbclient's own limit is wall-clock time: set before each cell to what is left of the cells' time
+        # (CellWatch ends a cell by its CPU time)
+        return NotebookClient(nb, config=config, kernel_name="python3", kernel_manager_class=manager,
+                              timeout=self.spec["run_timeout"], allow_errors=True,
+                              interrupt_on_timeout=False, record_timing=False, startup_timeout=60,
+                              resources={"metadata": {"path": self.workdir}})
 
     def responsive(self, client, index):
         """After a timeout: interrupt, then see whether the kernel answers within GRACE seconds."""
@@ -212,16 +271,18 @@ class Run:
             client.timeout = saved
 
     def run_notebook(self, client, nb, first):
-        """Execute every code cell not in self.skip. Returns the index of a cell that must be left
-        out next time (it hung past interruption or killed the kernel), or None."""
-        # IPython's exit()/quit() end the kernel after their cell has finished, so the next cell or
-        # probe would die for it: as in a notebook someone is reading, grading keeps the kernel.
-        aside(client, nbformat.v4.new_code_cell("get_ipython().ask_exit = lambda *a, **k: None"))
+        """Execute every code cell not in self.skip, within the cells' time. Returns (index, why): a cell to
+        leave out next time (it hung past interruption or killed the kernel: why "hung" or "died"), or
+        (None, "deadline") when the cells' time ran out, or (None, None) when every cell ran."""
         pid = client.km.provisioner.process.pid
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or index in self.skip:
                 continue
+            left = self.deadline - time.monotonic()
+            if left <= 1:
+                return None, "deadline"
             key = str(index)
+            client.timeout = int(left)
             watch = CellWatch(pid, self.spec["cell_cpu"], self.spec["cell_timeout"])
             try:
                 with watch:
@@ -230,45 +291,22 @@ class Run:
                 state = {"status": "error", "error": builtin_name(errors[0].get("ename", ""))} if errors else {"status": "ok"}
                 if watch.fired:
                     state = {"status": "timeout", "limit": watch.fired}
-            except CellTimeoutError:   # the run's own wall-clock backstop
-                state = {"status": "timeout", "limit": "wall"}
-                if not self.responsive(client, index):
-                    self.status["cells"][key] = state
-                    return index
+            except CellTimeoutError:   # the cells' wall time is over
+                self.status["cells"][key] = {"status": "timeout", "limit": "wall"}
+                self.save()
+                return (None if self.responsive(client, index) else index), "deadline"
             except DeadKernelError:
                 self.status["cells"][key] = ({"status": "timeout", "limit": watch.fired} if watch.fired
                                              else {"status": "kernel died"})
-                return index
+                return index, "died"
             if first or key not in self.status["cells"]:
                 self.status["cells"][key] = state
             self.save()
-        return None
+        return None, None
 
-    def run_probe(self, client, probe):
-        """One probe in the student's kernel; True when the kernel survived it."""
-        code = (f"exec(compile({PROBE_SOURCE!r}, 'lab8 probes', 'exec'), _lab8_probes := {{}})\n"
-                f"_lab8_probes['run'](globals(), {probe!r}, {os.path.join(self.grading, 'in')!r}, {self.out!r})\n"
-                "del _lab8_probes")
-        cell = nbformat.v4.new_code_cell(code)
-        saved, client.timeout = client.timeout, self.spec["probe_timeout"]
-        try:
-            aside(client, cell)
-            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            self.status["probes"][probe] = "error" if errors else "ran"
-            return True
-        except CellTimeoutError:
-            self.status["probes"][probe] = "timeout"
-            return self.responsive(client, 0)
-        except DeadKernelError:
-            self.status["probes"][probe] = "kernel died"
-            return False
-        finally:
-            client.timeout = saved
-            self.save()
-
-    def start(self, nb):
-        """A client for nb with its kernel's start counted; None after a second failed start."""
-        client = self.client(nb)
+    def start(self, nb, line_fd):
+        """A client for nb with its kernel's start counted."""
+        client = self.client(nb, line_fd)
         self.status["kernel_starts"] += 1
         self.save()
         return client
@@ -284,179 +322,254 @@ class Run:
         return False
 
     def main(self):
-        """1. The notebook in its kernel, then the harvest (its final `snapshots` and `separation`), then that
-        kernel and everything the notebook started are killed. 2. The other probes in a fresh kernel that
-        holds only the notebook's definitions (definitions_source): nothing the notebook left running — a
-        thread, a wrapped library, an exit handler, a process — is there to rewrite what a probe writes."""
+        """The notebook's cells in a kernel started by probe_kernel.py, then the probes on what they left."""
         path = os.path.join(self.workdir, self.spec["notebook"])
         nb = nbformat.read(path, as_version=4)
-        probes = list(self.spec["probes"])
-        first, self.failed_starts = True, 0
+        self.deadline = time.monotonic() + self.spec["run_timeout"]
+        first = True
         while not self.status["infrastructure"]:
-            run_nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # a clean copy for every kernel
-            client = self.start(run_nb)
+            run_nb = nbformat.from_dict(copy.deepcopy(nb))  # a clean copy for every kernel
+            line, theirs = wire.line_pair()
+            client = self.start(run_nb, theirs.fileno())
             try:
-                with client.setup_kernel():
-                    bad = self.run_notebook(client, run_nb, first)
+                with client.setup_kernel(pass_fds=(theirs.fileno(),)):
+                    theirs.close()
+                    self.lap("kernel")
+                    bad, why = self.run_notebook(client, run_nb, first)
+                    self.lap("cells")
                     if first:
-                        nbformat.write(run_nb, os.path.join(self.out, "executed.ipynb"))
+                        self.send_executed(run_nb)
                     first = False
                     if bad is not None:
                         self.skip.add(bad)
                         self.status["skipped"] = sorted(self.skip)
-                        continue
-                    if "harvest" in probes:
-                        probes.remove("harvest")
-                        self.run_probe(client, "harvest")
-                    # killed, not shut down: no exit handler of the notebook's runs
-                    run_sync(client.km.shutdown_kernel)(now=True)
+                        if why == "died" and self.deadline - time.monotonic() > 5:
+                            continue     # again without that cell
+                    if why == "died":
+                        self.no_probes("the notebook's kernel was not running when the cells' time ran out")
+                    else:
+                        Probes(self, client, line).run_all()
+                        self.lap("probes")
                     break
             except RuntimeError as e:
+                theirs.close()
                 if self.failed_start(e):
                     break
+            finally:
+                line.close()
         end_all_others()
-        definitions = definitions_source(nb, self.skip, self.status["cells"], self.defined())
-        while probes and not self.status["infrastructure"]:
-            # one cell for execute_cell's bookkeeping (`aside`)
-            client = self.start(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
-            try:
-                with client.setup_kernel():
-                    self.define(client, definitions)
-                    while probes:
-                        if not self.run_probe(client, probes.pop(0)):
-                            break   # the kernel died or hung: a fresh one for the next probe
-                    else:
-                        run_sync(client.km.shutdown_kernel)(now=True)
-            except RuntimeError as e:
-                self.failed_start(e)
-            end_all_others()
+        self.send_left()
         self.status["finished"] = True
         self.save()
         return NO_KERNEL if self.status["infrastructure"] else 0
 
-    def defined(self) -> set:
-        """The graded names the notebook's run left defined (the harvest's list): a cell that stopped part
-        way (an error, a time limit) counts for the definitions it reached. Taken from the notebook's kernel,
-        it can only narrow what the notebook itself wrote, never add code of anyone else's."""
-        try:
-            with open(os.path.join(self.out, "harvest.json")) as f:
-                return set(json.load(f).get("defined", []))
-        except (OSError, ValueError, AttributeError):
-            return set()
+    def lap(self, step):
+        """Seconds since the last lap, added to status["seconds"][step] (the kernel's start, the cells, the probes)."""
+        now = time.monotonic()
+        seconds = self.status["seconds"]
+        seconds[step] = round(seconds.get(step, 0) + now - self.began, 2)
+        self.began = now
 
-    def define(self, client, definitions):
-        """The notebook's definitions, one statement at a time (one that fails leaves the others defined)."""
-        code = ("get_ipython().ask_exit = lambda *a, **k: None\n"
-                f"for _lab8_src in {definitions!r}:\n"
-                "    try:\n"
-                "        exec(compile(_lab8_src, 'notebook', 'exec'), globals())\n"
-                "    except BaseException:\n"
-                "        pass\n"
-                "del _lab8_src")
-        saved, client.timeout = client.timeout, self.spec["cell_timeout"]
+    def no_probes(self, why):
+        for probe in self.spec["probes"]:
+            self.status["probes"][probe] = {"state": "not run", "why": why}
+        self.save()
+
+
+class Probes:
+    """The probes on what the run left (probe_kernel.py has the other side): fork the kernel into the probe
+    server, kill the kernel and everything else of the run, hand the server the judge's inputs, then one
+    probe at a time, each with its own time limit. Only a message that answers this driver's request (its
+    nonce) counts, and only the files the probe may send are passed on."""
+
+    def __init__(self, run: Run, client, line):
+        self.run, self.client, self.line, self.fd = run, client, line, line.fileno()
+        self.server = None
+
+    def run_all(self):
+        run = self.run
+        self.server = self.fork()
+        if self.server is None:
+            run.no_probes("the notebook's kernel did not answer the grader's request to start the probes")
+            return
+        run_sync(self.client.km.shutdown_kernel)(now=True)   # killed, not shut down: no exit handler runs
+        end_all_others(spare={self.server})
+        run.send_left()
+        header, blobs = run.inputs
         try:
-            aside(client, nbformat.v4.new_code_cell(code))
-        except (CellTimeoutError, DeadKernelError):
-            pass   # the probes then find what is defined, or report the kernel gone
+            wire.send(self.line, {"op": "inputs", "spec": header.get("spec")}, blobs)
+            for probe in run.spec["probes"]:
+                self.probe(probe)
+        except ServerGone as e:
+            for probe in run.spec["probes"]:
+                run.status["probes"].setdefault(probe, {"state": "not run", "why": str(e), "ended_by": e.by})
+        except OSError:   # the server was gone before the first probe
+            for probe in run.spec["probes"]:
+                run.status["probes"].setdefault(probe, {"state": "lost"})
         finally:
-            client.timeout = saved
-
-
-def definitions_source(nb, skip=(), cells=None, defined=()) -> list[str]:
-    """The top-level statements of the notebook's code cells that define what the probes call: imports,
-    functions, classes, assignments of constants, and the assignments those need by name (e.g. a constant a
-    function reads), in notebook order. Expressions and other calls (a training run, a thread started, a
-    library patched through an attribute) are left out. Cells as the run left them (`cells`: index → status):
-    one left out or never run gives nothing; one that stopped part way gives the functions and classes the
-    run did define (`defined`), as the notebook's kernel had them."""
-    import ast
-    import symtable
-    from IPython.core.inputtransformer2 import TransformerManager
-    transform = TransformerManager().transform_cell
-    nodes, partial = [], set()
-    for index, cell in enumerate(nb.cells):
-        status = (cells or {}).get(str(index), {}).get("status") if cells is not None else "ok"
-        if cell.cell_type != "code" or index in skip or status is None:
-            continue
-        try:
-            body = ast.parse(transform(cell.source)).body
-        except SyntaxError:
-            continue
-        if status != "ok":
-            partial |= {id(node) for node in body}
-        nodes += body
-
-    def names_in(node):
-        """The global names node reads (not its functions' parameters or locals): from Python's symtable."""
-        found = set()
-
-        def walk(table):
-            for sym in table.get_symbols():
-                if sym.is_referenced() and (table.get_type() == "module" or sym.is_global()):
-                    found.add(sym.get_name())
-            for child in table.get_children():
-                walk(child)
-        walk(symtable.symtable(ast.unparse(node), "notebook", "exec"))
-        return found
-
-    def assigned(node):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        if all(isinstance(t, ast.Name) for t in targets):
-            return {t.id for t in targets}
-        return None   # an attribute or item assigned (`np.save = …`): never a definition
-
-    keep, candidates, needed = set(), {}, set()
-    for i, node in enumerate(nodes):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and id(node) in partial \
-                and node.name not in defined:
-            continue   # its cell stopped before this definition ran
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            keep.add(i)
-            needed |= names_in(node)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and assigned(node):
             try:
-                ast.literal_eval(node.value)
-                keep.add(i)
-            except ValueError:
-                candidates[i] = assigned(node)
-    changed = True
-    while changed:   # the assignments the kept code reads, and what those read in turn
-        changed = False
-        for i, targets in candidates.items():
-            if i not in keep and targets & needed:
-                keep.add(i)
-                needed |= names_in(nodes[i].value)
-                changed = True
-    return [ast.unparse(nodes[i]) for i in sorted(keep)]
+                wire.send(self.line, {"op": "quit"})
+            except OSError:
+                pass
+            end_all_others()
+            run.save()
+
+    def fork(self):
+        """The probe server's pid, once it said hello with this request's nonce; None if it never did."""
+        nonce = secrets.token_hex(16)
+        wire.send(self.line, {"op": "fork", "nonce": nonce})
+        deadline = time.monotonic() + FORK_WAIT
+        while True:
+            try:
+                header, _ = wire.receive(self.fd, deadline)
+            except wire.WireError:
+                return None
+            pid = header.get("pid")
+            if header.get("op") == "hello" and header.get("nonce") == nonce and \
+                    student_process(pid, parent=self.client.km.provisioner.process.pid):
+                return pid
+
+    def probe(self, name):
+        run = self.run
+        nonce = secrets.token_hex(16)
+        wire.send(self.line, {"op": "probe", "probe": name, "nonce": nonce})
+        limit = run.spec["probe_timeout"]
+        began = time.monotonic()
+        deadline, pid, result, ended, killed, server_gone = began + limit, None, None, None, False, False
+        while ended is None:
+            try:   # in short slices, to see the server die (a student function can kill it: same uid)
+                header, blobs = wire.receive(self.fd, min(deadline, time.monotonic() + 0.5), MAX_PROBE_BYTES)
+            except wire.Timeout:
+                if not alive(self.server):
+                    server_gone = True
+                    kill_student(pid, parent=None)
+                    break
+                if time.monotonic() < deadline:
+                    continue
+                if killed or pid is None:
+                    break
+                kill_student(pid, parent=self.server)
+                killed, deadline = True, time.monotonic() + GRACE
+                continue
+            except wire.Closed:
+                server_gone = True
+                break
+            if header.get("nonce") != nonce:
+                continue
+            op = header.get("op")
+            if op == "started" and pid is None and student_process(header.get("pid"), parent=self.server):
+                pid = header["pid"]
+            elif op == "result" and result is None and header.get("probe") == name:
+                allowed = re.compile(PROBE_FILES[name])
+                result = {k: v for k, v in blobs.items() if allowed.fullmatch(k)}
+            elif op == "ended":
+                ended = header
+        if server_gone:
+            end_all_others()
+        else:
+            end_all_others(spare={self.server})   # nothing of this probe outlives it
+        seconds = round(time.monotonic() - began, 2)
+        if killed:
+            state = {"state": "timeout"}
+        elif server_gone:
+            state = {"state": "crashed", "why": "the process that ran it ended the probe server"}
+        elif ended is None:
+            state = {"state": "lost"}       # the server stopped answering: the next probes are lost too
+        elif ended.get("signal") is not None:
+            sig = ended["signal"]
+            state = {"state": "killed" if sig == signal.SIGKILL else "crashed", "signal": int(sig)}
+        elif result is None or ended.get("exit") != 0:
+            state = {"state": "exited", "exit": ended.get("exit")}
+        else:
+            state = {"state": "ran"}
+        state["seconds"] = seconds
+        run.status["probes"][name] = state
+        wire.write_frame(run.report_fd, {"op": "probe", "probe": name, **state},
+                         result if state["state"] == "ran" else None)
+        run.save()
+        if server_gone:
+            raise ServerGone("an earlier probe's process ended the probe server", by=name)
+        if state["state"] == "lost":
+            raise ServerGone("the probe server stopped answering the grader")
 
 
-def end_all_others():
-    """Kill the notebook's kernel and whatever it started. Under two uids: every process of the student's uid
-    (end_student_processes). Under one uid, only in bubblewrap's PID namespace, where kill(-1) reaches this
-    run's processes alone (the kernel holds the task list while it signals, so a process forking in a loop
-    cannot slip past)."""
+class ServerGone(Exception):
+    """The probe server is gone: the probes after this one cannot run (the message says why; `by`: the probe
+    whose process ended it, a student's function)."""
+
+    def __init__(self, why, by=None):
+        super().__init__(why)
+        self.by = by
+
+
+# ---------------------------------------------------------------------------------------- processes
+def _own_uid_space() -> bool:
+    """One uid for the driver and the kernel, in bubblewrap's PID namespace: every other process here is the run's."""
+    return STUDENT is None and os.environ.get("LAB8_SANDBOX_PID_NAMESPACE") == "1"
+
+
+def student_process(pid, parent=None) -> bool:
+    """Whether pid (a number the student side sent) is one of the run's processes this driver may signal: of
+    the student's uid (or, under one uid, of this namespace), not this driver, and a child of `parent`
+    when given. A number the student side names is never trusted to be one of its own until checked."""
+    import psutil
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1 or pid == os.getpid():
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if parent is not None and proc.ppid() != parent:
+            return False
+        uid = proc.uids().real
+    except psutil.Error:
+        return False
     if STUDENT is not None:
-        end_student_processes(STUDENT[0])
-    elif os.environ.get("LAB8_SANDBOX_PID_NAMESPACE") == "1":
+        return uid == STUDENT[0]
+    return uid == os.getuid()
+
+
+def alive(pid) -> bool:
+    """Whether pid still runs (reaping it when it is this process's child: the subreaper's, once its parent died)."""
+    import psutil
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def kill_student(pid, parent=None):
+    if student_process(pid, parent):
         try:
-            os.kill(-1, 9)
+            os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
 
 
-def end_student_processes(uid):
-    """Stop, then kill, every live process of uid, round after round until none is left: a stopped process
-    forks no more. Done by the driver itself (CAP_KILL): a process limit the notebook filled cannot keep a
-    process of the student's uid from starting here, since none is started."""
-    import signal
-    import time
+def end_all_others(spare=()):
+    """Kill the notebook's kernel and whatever it started, but `spare` (the probe server). Under two uids:
+    every process of the student's uid; under one uid, only in bubblewrap's PID namespace, every process but
+    this one and the namespace's first. Stopped, then killed, round after round until none is left: a stopped
+    process forks no more. Done by the driver itself (CAP_KILL under two uids): a process limit the notebook
+    filled cannot keep it from happening, since nothing is started for it."""
+    if STUDENT is not None:
+        end_processes(lambda uid: uid == STUDENT[0], spare)
+    elif _own_uid_space():
+        end_processes(lambda uid: uid == os.getuid(), spare)
+    reap()
 
+
+def end_processes(whose, spare=()):
     import psutil
+    spare = set(spare) | {os.getpid(), 1}
     for _ in range(200):
         pids = []
         for proc in psutil.process_iter(["uids", "status"]):
             try:
-                if proc.info["uids"].real == uid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                if proc.pid not in spare and whose(proc.info["uids"].real) and proc.info["status"] != psutil.STATUS_ZOMBIE:
                     pids.append(proc.pid)
             except (psutil.Error, AttributeError):
                 continue
@@ -471,7 +584,28 @@ def end_student_processes(uid):
         time.sleep(0.05)
 
 
+def end_student_processes(uid):
+    end_processes(lambda u: u == uid)
+
+
+def reap():
+    """Collect the processes handed to this one (the subreaper) once their parent died."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 if __name__ == "__main__":
+    report = int(os.environ.get("LAB8_REPORT_FD", wire.REPORT_FD))
+    os.set_inheritable(report, False)   # the kernel and what it starts never get it
+    inputs = sys.stdin.buffer.read()    # the judge's inputs, whole, before anything of the notebook's runs
+    os.close(0)
+    os.open(os.devnull, os.O_RDONLY)
+    undumpable()
     # A socket path may not exceed 107 bytes, so the kernel's runtime folder is a short one in /tmp
     # (private to this sandbox under bubblewrap, mode 700 otherwise), not one inside WORKDIR.
     # Under two uids it is the driver's, setgid to the student's group (the kernel reads its copy of the
@@ -482,11 +616,8 @@ if __name__ == "__main__":
     if STUDENT is not None:
         os.chown(runtime, -1, STUDENT[1])
         os.chmod(runtime, 0o2770)
-    undumpable()
-    status = Run(os.path.abspath(sys.argv[1])).main()
+    status = Run(os.path.abspath(sys.argv[1]), inputs, report).main()
     # Under bubblewrap every process here dies with the namespace, but only after this driver has exited: a
-    # process of the notebook's that waits for that moment could still change what the judge reads.
-    # kill(-1) reaches every other process at once (the kernel holds the task list while it signals, so a
-    # process forking in a loop cannot slip past).
+    # process of the notebook's that waits for that moment could still change a file the grader keeps (the CSV).
     end_all_others()
     sys.exit(status)

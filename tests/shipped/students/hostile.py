@@ -165,62 +165,66 @@ FAKE_RESULTS = json.dumps({"score": 10.0, "output": "Score 10/10: 4 of 4 questio
                            "tests": [{"name": q, "score": p, "max_score": p, "status": "passed",
                                       "output": "All checks passed."} for q, p in POINTS.items()]})
 
-# Canned "correct-looking" grading outputs, written without running a single student function: the hook
-# report of a clean hook (arrays of zeros, right shapes; capture off read back as None, i.e. an empty
-# array), clean snapshot/train reports, separation 1.0, the export probe's CSV written from the probe's
-# own inputs, and a notebook CSV + `snapshots` of zeros that agree, with a final `separation` of ones.
+# Canned "correct-looking" grading outputs, written without running a single student function, computed from
+# the judge's inputs where it can find them (the grader before the probes' redesign left them in
+# _grading/in/probes.json), else from the notebook's own sizes: the hook report of a clean hook (arrays of
+# zeros, right shapes; capture off read back as None, i.e. an empty array), clean snapshot/train reports,
+# separation 1.0, the export probe's CSV, and a notebook CSV + `snapshots` of zeros that agree, with a final
+# `separation` of ones — planted in every folder a grader might read its outputs from.
 FAKE_WRITER = r'''
 def _lab8_fake(root=None, csv=True, results=True):
     import glob, json, os
     import numpy as np
     root = root or os.getcwd()
-    g = os.path.join(root, "_grading")
-    out, inp = os.path.join(g, "out"), os.path.join(g, "in")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(inp, "probes.json")) as f:
-        spec = json.loads(f.read())
-
-    def dump(name, data):
-        with open(os.path.join(out, name), "w") as f:
-            f.write(json.dumps(data))
-
-    dim = spec["hook"]["args"][-1][-1]
-    batches = spec["hook"]["batches"]
-    dump("hook.json", {"passes": [{} for _ in batches]})
+    spec, inp = None, os.path.join(root, "_grading", "in")
+    try:
+        with open(os.path.join(inp, "probes.json")) as f:
+            spec = json.loads(f.read())
+    except OSError:
+        pass
+    dim = spec["hook"]["args"][-1][-1] if spec else FAKE_DIM
+    batches = spec["hook"]["batches"] if spec else [{"size": n} for n in (1, 5, 64, 16)]
+    p_dim = spec["probe_model"]["dim"] if spec else 6
+    load = lambda name, n: np.load(os.path.join(inp, name)) if spec else np.zeros((n, 1))
+    n_snap, n_train = len(load("snap_x.npy", 700)), len(load("train_x.npy", 300))
+    epochs = spec["train"]["epochs"] if spec else 4
+    files = {"hook.json": json.dumps({"passes": [{} for _ in batches]}), "snapshot.json": "{}", "train.json": "{}",
+             "separation.json": json.dumps({"values": [1.0] * 4}), "export.json": json.dumps({"written": True}),
+             "status.json": json.dumps({"cells": {}, "probes": {p: {"state": "ran"} for p in
+                                        ("harvest", "hook", "snapshot", "train", "export", "separation")}, "finished": True}),
+             "harvest.json": json.dumps({"defined": ["FAKE_MODEL", "snapshot", "train_and_capture", "export_mantis",
+                                                     "separation_ratio"],
+                                         "snapshots_structure": {"container": "single", "type": "ndarray", "dtype": "float32"}})}
+    arrays = {"hook_off.npy": np.empty(0), "snapshot.npy": np.zeros((n_snap, p_dim), np.float32),   # "set to None"
+              "train.npy": np.zeros((epochs + 1, n_train, p_dim), np.float32)}
     for k, b in enumerate(batches):
-        np.save(os.path.join(out, "hook_emb%d.npy" % k), np.zeros((b["size"], dim), np.float32))
-    np.save(os.path.join(out, "hook_off.npy"), np.empty(0))   # "set to None": a right capture-off answer
-    p = spec["probe_model"]
-    n_snap = len(np.load(os.path.join(inp, "snap_x.npy")))
-    n_train = len(np.load(os.path.join(inp, "train_x.npy")))
-    epochs = spec["train"]["epochs"]
-    dump("snapshot.json", {})
-    np.save(os.path.join(out, "snapshot.npy"), np.zeros((n_snap, p["dim"]), np.float32))
-    dump("train.json", {})
-    np.save(os.path.join(out, "train.npy"), np.zeros((epochs + 1, n_train, p["dim"]), np.float32))
-    dump("separation.json", {"values": [1.0] * spec["separation"]["cases"]})
+        arrays["hook_emb%d.npy" % k] = np.zeros((b["size"], dim), np.float32)
     from replab.corpus import Corpus
     from replab.features import heldout_mask
     from replab.mantis import write_mantis_csv
-    e = spec["export"]
-    snaps = np.load(os.path.join(inp, "export_snapshots.npy"))
-    is_t = np.load(os.path.join(inp, "export_is_test.npy"))
-    images = np.zeros((len(e["titles"]), 32, 32, 3), np.uint8) if e["kind"] == "image" else None
-    c = Corpus(name="probe", titles=e["titles"], labels=e["labels"],
-               texts=e["texts"] if e["kind"] == "text" else None, images=images)
-    write_mantis_csv(os.path.join(out, "export.csv"), c.titles, c.labels, np.where(is_t, "test", "train"),
-                     [c.snippet(i) for i in range(len(c))], snaps)
-    dump("export.json", {"written": True})
     corpus = Corpus.load(sorted(glob.glob(os.path.join(root, "data", "*.npz")))[0])
     is_test = heldout_mask(corpus.labels, test_fraction=0.25, seed=0)
-    zeros = np.zeros((len(snaps), len(corpus), dim), np.float32)
-    np.save(os.path.join(out, "snapshots.npy"), zeros)
-    np.save(os.path.join(out, "final_separation.npy"), np.ones(len(snaps)))   # the harvested `separation`
-    dump("harvest.json", {"defined": spec["names"],
-                          "snapshots_structure": {"container": "single", "type": "ndarray", "dtype": "float32"}})
+    zeros = np.zeros((11, len(corpus), dim), np.float32)
+    arrays["snapshots.npy"], arrays["final_separation.npy"] = zeros, np.ones(11)   # the harvested values
+    planted = []
+    for out in ("_grading/out", "_grading/report", "_grading", "../report", "../out", "."):
+        folder = os.path.join(root, out)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            for name, text in files.items():
+                with open(os.path.join(folder, name), "w") as f:
+                    f.write(text)
+            for name, array in arrays.items():
+                np.save(os.path.join(folder, name), array)
+            write_mantis_csv(os.path.join(folder, "export.csv"), corpus.titles[:9], corpus.labels[:9], ["train"] * 9,
+                             [corpus.snippet(i) for i in range(9)], zeros[:, :9])
+            planted.append(out)
+        except OSError:
+            pass
     if csv:
-        write_mantis_csv(os.path.join(root, "mantis_embeddings.csv"), corpus.titles, corpus.labels,
-                         np.where(is_test, "test", "train"), [corpus.snippet(i) for i in range(len(corpus))], zeros)
+        for name in ("mantis_embeddings.csv", "notebook.csv"):
+            write_mantis_csv(os.path.join(root, name), corpus.titles, corpus.labels, np.where(is_test, "test", "train"),
+                             [corpus.snippet(i) for i in range(len(corpus))], zeros)
     if results:
         for path in ("results.json", "_grading/results.json", "_grading/out/results.json", "../results.json",
                      "../results/results.json", "../../results/results.json", "/autograder/results/results.json",
@@ -230,6 +234,7 @@ def _lab8_fake(root=None, csv=True, results=True):
                     f.write(FAKE_RESULTS_TEXT)
             except OSError:
                 pass
+    return planted
 '''.replace("FAKE_RESULTS_TEXT", repr(FAKE_RESULTS))
 
 MONKEYPATCH = r'''
@@ -264,7 +269,7 @@ _torch.is_grad_enabled = lambda: False
 builtins.callable = lambda o: True   # every name the grader looks for is 'defined'
 '''
 
-KERNEL_PROBES = FAKE_WRITER + r'''
+KERNEL_PROBES = FAKE_WRITER.replace("FAKE_DIM", "64") + r'''
 
 def run(ns, probe, in_dir, out_dir):
     """A replacement of the grader's kernel probes: no student function is called; canned outputs."""
@@ -423,9 +428,16 @@ FAKE_INFRA = r'''
 import json, os, signal
 _status = {"kernel_starts": 2, "infrastructure": "the Python kernel did not start (twice)", "cells": {},
            "probes": {}, "skipped": [], "finished": True}
-with open(os.path.join("_grading", "out", "status.json"), "w") as _f:
-    json.dump(_status, _f)
-os.kill(os.getppid(), signal.SIGKILL)
+for _folder in (os.path.join("_grading", "out"), os.path.join("_grading", "report"), "_grading", "."):
+    try:
+        with open(os.path.join(_folder, "status.json"), "w") as _f:
+            json.dump(_status, _f)
+    except OSError:
+        pass
+try:
+    os.kill(os.getppid(), signal.SIGKILL)
+except OSError as _e:
+    print("could not kill the driver:", type(_e).__name__)
 '''
 
 DAEMON_LOOP = r'''
@@ -442,7 +454,7 @@ for fd in (0, 1, 2):
         pass
 t0 = time.time()
 while time.time() - t0 < LIFETIME:
-    if os.path.exists(os.path.join("_grading", "out", "separation.json")):
+    if os.path.exists(os.path.join("_grading", "out", "separation.json")) or time.time() - t0 > 15:
         try:
             _lab8_fake()
         except Exception:
@@ -684,6 +696,77 @@ _np.save, _json.dump = _lab8_save, _lab8_dump
 
 # A scratch file in /tmp, written and read back at the top of the q4 cell (so a /tmp the notebook cannot
 # write costs q4 here): honest work (see also honest.py's "scratch_in_tmp").
+# Four ways a blank notebook kept the probes from running, after planting canned outputs (_lab8_fake) — each
+# beat the grader that rebuilt the probes' kernel from the notebook's definitions and read files the student
+# side could write: a definition that ends the kernel only when replayed alone, `exec` (and `compile`) shadowed
+# where the probe cell looked them up, an IPython startup (and config) file for the next kernel, and a cell
+# busy enough never to be idle and light enough never to reach its CPU limit, until the run's time is out.
+REPLAY_GUARD = '''
+_lab8_fake()
+import os
+
+def _lab8_guard(_=os._exit(0) if "corpus" not in globals() else None):
+    """Replayed alone (a fresh kernel holding only the notebook's definitions), this default ends that kernel."""
+'''
+
+SHADOWED_EXEC = '''
+_lab8_fake()
+
+def exec(*args, **kwargs):     # the grader's probe cell looked `exec` up in this namespace
+    return None
+
+def compile(*args, **kwargs):
+    return None
+
+def open(*args, **kwargs):
+    raise OSError("no files for the grader")
+'''
+
+STARTUP_FILES = '''
+_lab8_fake()
+import os
+_code = "import os\\nos._exit(0)\\n"
+_ipdir = os.environ.get("IPYTHONDIR") or os.path.expanduser("~/.ipython")
+for _folder in {os.path.join(_ipdir, "profile_default", "startup"), os.path.expanduser("~/.ipython/profile_default/startup")}:
+    try:
+        os.makedirs(_folder, exist_ok=True)
+        with open(os.path.join(_folder, "00-lab8.py"), "w") as _f:
+            _f.write(_code)
+        print("startup file written in", _folder)
+    except OSError as _e:
+        print("no startup file in", _folder, type(_e).__name__)
+for _name in ("ipython_config.py", "ipython_kernel_config.py"):
+    with open(_name, "w") as _f:
+        _f.write("c.InteractiveShellApp.exec_lines = ['import os; os._exit(0)']\\n")
+'''
+
+STALL_TO_DEADLINE = '''
+_lab8_fake()
+import time
+while True:
+    _t = time.time()
+    while time.time() - _t < 0.05:    # a little work every second: never idle
+        pass
+    time.sleep(0.95)                 # and little: never at the cell's CPU limit
+'''
+
+# A decorator that hands the grader's model (and only it) eval mode, hiding a snapshot that never calls
+# model.eval(): it recognises the probe model by its class (the probe model of the grader before its redesign
+# was `ProbeModel`, with a public `TRAIN_SHIFT`; any class but the notebook's own is taken for it).
+EVAL_FOR_PROBES = '''
+import functools
+
+def _lab8_probe_aware(fn):
+    @functools.wraps(fn)
+    def wrapped(model, x, *args, **kwargs):
+        cls = type(model)
+        if cls.__name__ == "ProbeModel" or hasattr(cls, "TRAIN_SHIFT") or cls is not {model}:
+            model.eval()     # only the grader's model needs it: the lab's reads the same in either mode
+        return fn(model, x, *args, **kwargs)
+    return wrapped
+
+'''
+
 TMP_SCRATCH = '''
 # Keep a note of the run in a scratch file, then read it back.
 with open("/tmp/lab8_scratch.txt", "w") as _f:
@@ -720,6 +803,8 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
                 raise AnchorError(f"{name} notebook: {e}") from None
     model = MODEL[kind]
     mline = model_line(blank, kind)
+    dim = re.search(r"^EMBEDDING_DIM = (\d+)", blank.cells[_one_cell(blank, "EMBEDDING_DIM = ")].source, re.M).group(1)
+    fake = FAKE_WRITER.replace("FAKE_DIM", dim).replace("FAKE_MODEL", model)
     cases: dict[str, tuple[NotebookNode, dict]] = {}
 
     def sol(*edits):
@@ -748,11 +833,11 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
     zero = dict(max_total=0)
     add("cheat_monkeypatch_libs", blk(lambda n: prepend_to(n, IMPORTS, MONKEYPATCH)), **zero,
         **{"class": 1, "why": "json.dump/np.allclose/np.isfinite/torch.is_grad_enabled/builtins.callable patched in the kernel; no work"})
-    add("cheat_prewritten_fakes", blk(lambda n: append_cell(n, FAKE_WRITER + "\n_lab8_fake()\n")), **zero,
+    add("cheat_prewritten_fakes", blk(lambda n: append_cell(n, fake + "\n_lab8_fake()\n")), **zero,
         **{"class": 1, "why": "a cell writes canned outputs into _grading/out, a CSV of zeros and results.json files before the probes run"})
-    add("cheat_atexit_fakes", blk(lambda n: append_cell(n, FAKE_WRITER + "\nimport atexit\natexit.register(_lab8_fake)\n")),
+    add("cheat_atexit_fakes", blk(lambda n: append_cell(n, fake + "\nimport atexit\natexit.register(_lab8_fake)\n")),
         **zero, **{"class": 1, "why": "an atexit handler writes the canned outputs when the kernel shuts down, after the probes"})
-    add("cheat_signal_fakes", blk(lambda n: append_cell(n, FAKE_WRITER + _dedent('''
+    add("cheat_signal_fakes", blk(lambda n: append_cell(n, fake + _dedent('''
         import atexit, os, signal, time
         def _on_signal(signum, frame):
             _lab8_fake()
@@ -769,7 +854,7 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
         **{"class": 1, "why": "walks /, /autograder, /tmp, ../, /work for the solution, grading.json, zips, other notebooks; uses what it finds"})
     add("cheat_network", blk(lambda n: append_cell(n, NETWORK)), **zero,
         **{"class": 1, "why": "tries DNS, sockets and HTTPS (see the executed notebook's output for what was reachable)"})
-    add("cheat_fake_results_everywhere", blk(lambda n: append_cell(n, FAKE_WRITER + _dedent('''
+    add("cheat_fake_results_everywhere", blk(lambda n: append_cell(n, fake + _dedent('''
         import atexit, os
         _lab8_fake(csv=False)
         atexit.register(lambda: _lab8_fake(csv=False))
@@ -788,7 +873,7 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
         **{"class": 1, "why": "no function written; `snapshots` = zeros and a CSV of those zeros. At most the CSV's "
                               "given columns (titles/classes/split, all from given cells) may count"})
     add("cheat_daemon_fakes", blk(lambda n: append_cell(n, SPAWN_DAEMON.format(
-        code=FAKE_WRITER + DAEMON_LOOP.replace("LIFETIME", "300"), tag="971"))), max_total=0, no_survivors="sleep 971",
+        code=fake + DAEMON_LOOP.replace("LIFETIME", "300"), tag="971"))), max_total=0, no_survivors="sleep 971",
         **{"class": 1, "why": "a double-forked setsid daemon (argv `sleep 971`, own env) rewrites canned outputs once the probes are done"})
     sloppy = (lambda n: replace(n, f"        if self.capture:\n            {HOOK}", SLOPPY_HOOK),
               lambda n: replace(n, SNAP_EVAL, SLOPPY_SNAPSHOT))
@@ -810,6 +895,42 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
         **{"class": 1, "why": "the same sloppy work; numpy.save and json.dump are wrapped in the kernel (the probes "
                               "use the same modules) so the capture-off read-back is saved empty (\"None\") and "
                               "the reports lose their errors: no more than the sloppy work deserves"})
+
+    # the forgeries that beat the probes' kernel rebuilt from the notebook's definitions (see REPLAY_GUARD):
+    # each against the same notebook without the forgery (the blank: 0; the sloppy work: 8.33; no eval: 9)
+    for name, code in (("forge_blank_replay_guard", REPLAY_GUARD), ("forge_blank_shadowed_exec", SHADOWED_EXEC),
+                       ("forge_blank_startup_files", STARTUP_FILES), ("forge_blank_stall_to_deadline", STALL_TO_DEADLINE)):
+        add(name, blk(lambda n, c=code: append_cell(n, fake + c)), max_total=0, outcome="graded",
+            batch="slow" if "stall" in name else "main",
+            **{"class": 1, "why": "a blank notebook plants canned probe outputs everywhere a grader might read them, then "
+                                  "keeps the probes from running (" + name.split("blank_")[1].replace("_", " ") + "): the "
+                                  "blank's 0, and the probes run on its blank functions"})
+    add("forge_sloppy_class_body_wraps_save", sol(*sloppy, lambda n: replace(
+        n, FORWARD, textwrap.indent(WRAPPED_SAVE, "    ") + "\n" + FORWARD)), **deserved_by_sloppy,
+        **{"class": 1, "why": "the sloppy work; the model's class body wraps numpy.save and json.dump (a class body runs "
+                              "again wherever the class is defined again): no more than the sloppy work's 8.33"})
+    add("forge_sloppy_helper_module_thread", sol(*sloppy, lambda n: insert_before(
+        n, FORWARD, "%%writefile lab8_progress.py\n" + THREAD_TIDY), lambda n: prepend_to(n, FORWARD, "import lab8_progress\n")),
+        **deserved_by_sloppy,
+        **{"class": 1, "why": "the sloppy work; a helper module written with %%writefile and imported by the model cell "
+                              "starts the tidying thread on import: no more than the sloppy work's 8.33"})
+    add("forge_eval_only_for_the_probe_model", sol(lambda n: replace(n, SNAP_EVAL, SLOPPY_SNAPSHOT),
+                                                    lambda n: replace(n, "def snapshot(model, x", "@_lab8_probe_aware\ndef snapshot(model, x"),
+                                                    lambda n: prepend_to(n, "def snapshot(model, x", EVAL_FOR_PROBES.replace("{model}", model))),
+        question={"q2_capture": 2}, others_full=True,
+        **{"class": 1, "why": "snapshot never calls model.eval(); a decorator calls it for the grader's model only, which "
+                              "it tells by its class: the probe model looks like the notebook's own (its class, here), "
+                              "so the slip shows — q2 2 of 3, total 9, as without the decorator"})
+    add("control_sloppy_work", sol(*sloppy), question={"q1_hook": 1.33, "q2_capture": 2}, others_full=True,
+        **{"class": 6, "why": "the sloppy work alone (forward stores with capture off; snapshot never calls eval): 8.33"})
+    add("control_no_eval", sol(lambda n: replace(n, SNAP_EVAL, SLOPPY_SNAPSHOT)), question={"q2_capture": 2},
+        others_full=True, **{"class": 6, "why": "snapshot never calls model.eval() (the lab's model reads the same either "
+                                                "way; the judge's probe model does not): q2 2 of 3, total 9"})
+    add("wrong_adamw", sol(lambda n: replace(n, "optimizer = torch.optim.Adam(model.parameters(), lr=lr)",
+                                             "optimizer = torch.optim.AdamW(model.parameters(), lr=lr)")),
+        question={"q2_capture": 1}, others_full=True,
+        **{"class": 6, "why": "the given Adam replaced by AdamW (its weight decay): train_and_capture's trajectory and the "
+                              "notebook's snapshots are not the notebook's training; snapshot itself is right: q2 1 of 3"})
 
     # --- 2: fabricated training (real functions; `snapshots` replaced right after the training cell)
     fab = dict(max={"q2_capture": 2}, others_full=True)
@@ -893,15 +1014,17 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
                               "lost; the notebook's own final `separation` (harvested before that probe) is the "
                               "held-out curve, so 1 of q4's 3 points stays; nothing else may be lost"})
     add("hang_without_sigint_in_snapshot_probe", sol(
+        lambda n: prepend_to(n, "def snapshot(model, x", "import os\n_NOTEBOOK_PID = os.getpid()\n"),
         lambda n: replace(n, "    model.eval()\n    model.capture = True\n",
-                          "    if type(model).__name__ == 'ProbeModel' and not globals().get('_IN_TRAINING'):\n"
+                          "    if os.getpid() != _NOTEBOOK_PID and not globals().get('_IN_TRAINING'):\n"
                           "        import signal\n        signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                           "        while True:\n            pass\n"
                           "    model.eval()\n    model.capture = True\n"),
         lambda n: replace(n, TRAIN_ROWS, "globals()['_IN_TRAINING'] = True\n    " + TRAIN_ROWS),
         lambda n: replace(n, TRAIN_RETURN, "globals()['_IN_TRAINING'] = False\n    " + TRAIN_RETURN)),
         max={"q2_capture": 2}, others_full=True,
-        **{"class": 5, "why": "snapshot() hangs, ignoring SIGINT, when the q2 snapshot probe calls it: one q2 check at most"})
+        **{"class": 5, "why": "snapshot() hangs, ignoring SIGINT, when a probe calls it (a process of another pid than "
+                              "the notebook's): the q2 snapshot probe times out alone, one q2 check at most"})
     add("sys_exit_cell", sol(lambda n: insert_after(n, EXPORT_CALL, "import sys\nsys.exit('done here')\n")), full=True,
         **{"class": 5, "why": "sys.exit() in a cell of its own after the export: nothing may be lost"})
     add("sys_exit_in_export_mantis", sol(lambda n: replace(n, EXPORT_WRITE, "write_mantis_csv(path, corpus.titles, corpus.labels, "
@@ -931,11 +1054,11 @@ def hostile_notebooks(solution_nb, blank_nb, kind: str) -> dict[str, tuple[Noteb
                               "back: honest work, nothing may be lost (needs a writable /tmp in the sandbox)"})
     add("kill_driver_in_hook_probe", sol(lambda n: replace(n, FORWARD, FORWARD + "        if x.shape[0] == 1:\n"
                                                            "            import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n")),
-        max={"q1_hook": 2},
-        **{"class": 5, "why": "forward kills the driver (its parent) in the q1 probe: where the grader is root the driver "
-                              "has a uid of its own and the kill raises PermissionError in forward (the hook then "
-                              "fails that probe); under one uid (bubblewrap without root) the probes after it never "
-                              "run. Either way the hook itself is right, and no more than q1 is at stake"})
+        max={"q1_hook": 2}, outcome="graded",
+        **{"class": 5, "why": "forward kills its parent in the q1 probe: in the probe process that is the probe server "
+                              "(the same uid), so the hook probe and the probes after it are lost, by the notebook's own "
+                              "doing (never an infrastructure outcome); the notebook's own snapshots, CSV and "
+                              "`separation`, harvested before, still count"})
     add("fork_hold_left_running", sol(lambda n: append_cell(n, FORK_HOLD.split("time.sleep(60)")[0])), full=True,
         batch="nproc", no_survivors="sleep 975",
         **{"class": 5, "why": "the last cell fills the process limit with sleepers and leaves them running: the probes' "
