@@ -14,6 +14,11 @@ One variant's release is an ordered list of named steps (STEPS), each timed. The
               Gradescope's 10 minutes to spare) and the blank student notebook (0) with the zip through
               the Gradescope trial (root: the container Gradescope gives, half a CPU), scans the student
               folder for leaks, and checks the solution's separation against the calibrated thresholds
+    mutate    after data and assign (its grading spec): the known mistakes (mistakes.py), each applied to the
+              reference solution and judged by the release's checks on this data; one no check catches, or
+              an honest variant that loses points, fails the release (--force records it instead). verify
+              starts it beside its own gradings (which mostly wait on the trial's half a CPU); this step
+              waits for it and records it
     publish   last, and only when every step before it passed: copies from .work/ into dist/<variant>/
               and writes the written-answers assignment's Gradescope outline beside it
 
@@ -65,6 +70,8 @@ class Build:
     zip_path: Path = None
     bundle: Path = None
     executed: Path = None
+    force: bool = False
+    mutation: object = None     # the mutation proof, running beside verify (a Future)
     record: dict = field(default_factory=dict)
 
 
@@ -179,6 +186,7 @@ def step_verify(b: Build) -> None:
     from autograder.grading.curves import heldout_silhouettes
     from autograder.release import verify
     name, spec = b.variant.name, b.spec
+    b.mutation = ThreadPoolExecutor(max_workers=1).submit(_prove, b)   # beside the gradings: step_mutate waits
     solution, blank, trial = grade_for_release(b, b.executed, b.student_dir / b.master.name)
     judge_src = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "autograder" / "shipped" / "judge").glob("*.py"))]
     forbidden = {"lab8_checks": "the hidden checks module", "autograder.shipped.judge": "the judge's code"}
@@ -216,6 +224,31 @@ def step_verify(b: Build) -> None:
         raise ReleaseError("; ".join(problems))
 
 
+def _prove(b: Build) -> dict:
+    from autograder.release import mistakes
+    from autograder.shipped.judge.reference import cached_lab_reference
+    return mistakes.prove(b.spec, cached_lab_reference(b.spec, b.snapshot))
+
+
+def step_mutate(b: Build) -> None:
+    """Mutation analysis on this variant's own data: every known mistake must cost its question, through the
+    check meant for it, and every honest variant must keep full marks (autograder/release/mistakes.py)."""
+    from autograder.release import mistakes
+    record = (b.mutation or ThreadPoolExecutor(max_workers=1).submit(_prove, b)).result()
+    found = mistakes.problems(record)
+    b.record["mutation"] = {"score": record["score"], "seconds": record["seconds"], "forced": bool(found and b.force),
+                            "uncaught": record["uncaught"], "honest_lost": record["honest_lost"],
+                            "mistakes": {n: {k: r[k] for k in ("question", "lost", "caught_by", "caught")}
+                                         for n, r in record["mistakes"].items()},
+                            "honest": {n: r["full"] for n, r in record["honest"].items()}}
+    print(f"[{b.variant.name}] mutation: {record['score']} known mistakes caught, "
+          f"{len(record['honest']) - len(record['honest_lost'])}/{len(record['honest'])} honest variants at full marks",
+          flush=True)
+    if found and not b.force:
+        raise ReleaseError("; ".join(found) + " (the checks cannot tell these apart on this data; `--force` releases "
+                           "it anyway and records them)")
+
+
 def step_publish(b: Build) -> None:
     from autograder.contract import zip_name
     shutil.rmtree(b.dest, ignore_errors=True)
@@ -241,6 +274,7 @@ STEPS = [
     ("assign", step_assign),
     ("execute", step_execute),
     ("verify", step_verify),
+    ("mutate", step_mutate),
     ("publish", step_publish),
 ]
 
@@ -377,7 +411,8 @@ def release(args) -> int:
         raise DataError(f"{data_dir}: --data-dir is not a folder")
 
     def one(n):
-        return n, release_variant(Build(cfg, cfg.variant(n), out, data_dir, not args.offline, args.timeout))
+        return n, release_variant(Build(cfg, cfg.variant(n), out, data_dir, not args.offline, args.timeout,
+                                        force=getattr(args, "force", False)))
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         records = dict(pool.map(one, names))
@@ -389,11 +424,12 @@ def release(args) -> int:
     total = round(time.monotonic() - started, 1)
     write_release_json(out, records, worksheet=worksheet, versions=_versions(), seconds=total, config=str(cfg.path))
 
-    print(f"\n{'variant':<12} {'solution':>9} {'blank':>7} {'leaks':>5} {'seconds':>8}  data")
+    print(f"\n{'variant':<12} {'solution':>9} {'blank':>7} {'leaks':>5} {'mistakes':>9} {'seconds':>8}  data")
     for n, r in records.items():
         if not r["problems"]:
+            caught = r["mutation"]["score"] + ("!" if r["mutation"]["forced"] else "")
             print(f"{n:<12} {r['solution']['score']:>4g}/{r['solution']['possible']:<4g} {r['blank']['score']:>7g} "
-                  f"{len(r['leaks']):>5} {sum(r['seconds'].values()):>8.1f}  {r['data']['source'][:60]}")
+                  f"{len(r['leaks']):>5} {caught:>9} {sum(r['seconds'].values()):>8.1f}  {r['data']['source'][:60]}")
         else:
             print(f"{n:<12} {'failed at ' + list(r['seconds'])[-1]:>20}")
     for n, r in records.items():
@@ -418,6 +454,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="never try the network sources")
     p.add_argument("--timeout", type=int, default=900, help="seconds one notebook may run")
     p.add_argument("--config", help="the assignment config (default: assignment/config.yaml)")
+    p.add_argument("--force", action="store_true",
+                   help="release even when a known mistake is caught by no check on this data (recorded in release.json)")
     return p
 
 

@@ -70,13 +70,14 @@ def probe_model(kind: str, name: str, dim: int, n_classes: int, shift):
         self.embeddings = None
 
     def forward(self, x):
-        if kind == "image":
-            x = self.pool(_relu(self.conv2(self.pool(_relu(self.conv1(x))))))
-            h = _relu(self.fc1(_flatten(x, 1)))
+        if kind == "image":   # read after its ReLU, as the lab's CNN; moved before it (after, a negative shift
+            x = self.pool(_relu(self.conv2(self.pool(_relu(self.conv1(x))))))   # would block every gradient)
+            z = self.fc1(_flatten(x, 1))
+            h = _relu(z + moved if self.training else z)
         else:
             h = self.fc2(_relu(self.fc1(x)))
-        if self.training:
-            h = h + moved
+            if self.training:
+                h = h + moved
         if self.capture:
             self.embeddings = _tensor_numpy(_cpu(_detach(h)))
         return self.classifier(_relu(h))

@@ -16,9 +16,13 @@ The classes (``expectation["class"]``):
 1. cheats from the blank notebook plus a few lines: monkeypatched libraries, fake grading outputs written
    by a cell, by ``atexit``, by a signal handler or by a daemon, a replaced ``kernel_probes.py``, stack and
    ``gc`` hunting, searching the filesystem for the solution, network access, fake ``results.json``, a
-   faked infrastructure failure, a hook that stores zeros, a CSV of zeros; and sloppy work (a hook that
+   faked infrastructure failure, a hook that stores zeros, a CSV of zeros; sloppy work (a hook that
    stores with capture off, a snapshot that never calls ``model.eval()``) hidden by a daemon thread of
-   the kernel or by a wrapped ``numpy.save``/``json.dump`` rewriting the probes' outputs;
+   the kernel (started by a cell or by an imported helper module) or by a wrapped ``numpy.save``/``json.dump``
+   (in a cell or in the model's class body) rewriting the probes' outputs, or by a decorator that gives eval
+   mode to the grader's model only; and the four ways a blank notebook kept the probes from running after
+   planting their outputs (``forge_blank_*``: a definition that ends the kernel when replayed alone,
+   ``exec`` shadowed, IPython startup and config files, a stall until the run's time is out);
 2. fabricated training: real functions, but ``snapshots`` faked afterwards;
 3. processes that outlive the notebook (each runs a distinctive ``sleep 97x`` to look for afterwards);
 4. later cells that break the CSV after a correct export;
