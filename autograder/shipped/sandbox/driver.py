@@ -275,6 +275,7 @@ class Run:
         leave out next time (it hung past interruption or killed the kernel: why "hung" or "died"), or
         (None, "deadline") when the cells' time ran out, or (None, None) when every cell ran."""
         pid = client.km.provisioner.process.pid
+        KEEP.add(pid)   # jupyter_client's Popen waits for it, not the orphans' reaper
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or index in self.skip:
                 continue
@@ -388,6 +389,9 @@ class Probes:
 
     def run_all(self):
         run = self.run
+        # Nothing the run started but the kernel itself outlives its cells: what it left can neither take
+        # the process slots the fork needs nor act while the probes run.
+        end_all_others(spare={self.client.km.provisioner.process.pid})
         self.server = self.fork()
         if self.server is None:
             run.no_probes("the notebook's kernel did not answer the grader's request to start the probes")
@@ -427,6 +431,7 @@ class Probes:
             pid = header.get("pid")
             if header.get("op") == "hello" and header.get("nonce") == nonce and \
                     student_process(pid, parent=self.client.km.provisioner.process.pid):
+                KEEP.add(pid)   # alive() reaps it, not the orphans' reaper
                 return pid
 
     def probe(self, name):
@@ -588,6 +593,29 @@ def end_student_processes(uid):
     end_processes(lambda u: u == uid)
 
 
+KEEP = set()   # this driver's own children, waited for where they were started: never reaped as orphans
+
+
+def reap_orphans():
+    """The subreaper's duty while the cells run: what the notebook orphaned ends as this driver's zombie, and
+    zombies count against the uid's process limit (a process that forks and exits every few milliseconds would
+    fill it in a second, and the kernel could then fork no probe server). Collected every 0.1 s, all but KEEP."""
+    import psutil
+    me = psutil.Process()
+    while True:
+        time.sleep(0.1)
+        try:
+            children = me.children()
+        except psutil.Error:
+            continue
+        for child in children:
+            if child.pid not in KEEP:
+                try:
+                    os.waitpid(child.pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+
+
 def reap():
     """Collect the processes handed to this one (the subreaper) once their parent died."""
     while True:
@@ -616,6 +644,8 @@ if __name__ == "__main__":
     if STUDENT is not None:
         os.chown(runtime, -1, STUDENT[1])
         os.chmod(runtime, 0o2770)
+    import threading
+    threading.Thread(target=reap_orphans, daemon=True).start()
     status = Run(os.path.abspath(sys.argv[1]), inputs, report).main()
     # Under bubblewrap every process here dies with the namespace, but only after this driver has exited: a
     # process of the notebook's that waits for that moment could still change a file the grader keeps (the CSV).
