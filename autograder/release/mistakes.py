@@ -55,6 +55,9 @@ class Notebook:
         self.export_mantis = export.export_mantis
         self.separation_ratio = separation.separation_ratio
         self.separation_rows = "held out"
+        self.seed = None                        # the notebook's SEED where it is not the given one
+        self.exported = lambda snapshots: snapshots   # what its export cell hands export_mantis
+        self.export_is_test = lambda is_test: is_test
 
     def separation_by_epoch(self, snapshots, labels, rows):
         labels = np.asarray(labels)
@@ -121,9 +124,9 @@ class Lab:
         self.states.append(copy.deepcopy(self.model.state_dict()))
         self.extend(spec.epochs)
 
-    def fresh(self, model_class):
+    def fresh(self, model_class, seed=None):
         with TORCH_RNG:
-            generator = seed_everything(self.spec.seed)
+            generator = seed_everything(self.spec.seed if seed is None else seed)
             return model_class(self.x.shape[1], len(self.lab.corpus.class_names), tuple(self.spec.hidden)), generator
 
     def extend(self, epochs: int) -> None:
@@ -140,8 +143,8 @@ class Lab:
         spec, lab = self.spec, self.lab
         try:
             reads = getattr(nb.train_and_capture, "epochs_read", None)
-            if reads is None:
-                model, generator = self.fresh(nb.model)
+            if reads is None or nb.seed is not None:
+                model, generator = self.fresh(nb.model, nb.seed)
                 snapshots = nb.train_and_capture(model, self.x, self.y, self.train_rows, epochs=spec.epochs,
                                                  lr=spec.lr, batch_size=spec.batch_size, generator=generator)
             else:   # the reference training: its models at those epochs, read by this notebook's snapshot
@@ -157,7 +160,7 @@ class Lab:
             snapshots = None
         path, csv = tmp / "notebook.csv", None
         try:
-            nb.export_mantis(path, lab.corpus, lab.is_test, snapshots)
+            nb.export_mantis(path, lab.corpus, nb.export_is_test(lab.is_test), nb.exported(snapshots))
             csv = path.read_bytes()
         except Exception:
             pass
@@ -333,6 +336,8 @@ def _catalogue() -> list[Mistake]:
         lambda nb: setattr(nb, "train_and_capture", trainer(nb, optimizer=torch.optim.SGD)))
     add("batch_size_not_the_argument", q2, 1, "train_and_capture_epochs", "the notebook's BATCH_SIZE instead of the batch_size argument",
         lambda nb: setattr(nb, "train_and_capture", _batch_global(nb)))
+    add("seed_changed", q2, 1, "snapshots_are_the_training", "the notebook's run seeded with another SEED",
+        _set(seed=12345))
     # q3: the CSV
     add("csv_columns_renamed", q3, 0.66, "export_writes_what_it_is_given", "embedding columns named embedding_<k>",
         _set(export_mantis=_export(edit_columns=lambda h: h.replace("embedding_epoch_", "embedding_"))))
@@ -348,6 +353,12 @@ def _catalogue() -> list[Mistake]:
         _set(export_mantis=_export(snippet=lambda c: list(c.titles))))
     add("csv_categoric_is_index", q3, 0.66, "export_writes_what_it_is_given", "the categoric column holds class numbers",
         _set(export_mantis=_export(categoric=lambda c: [str(list(c.class_names).index(l)) for l in c.labels])))
+    add("csv_of_the_untrained_model", q3, 0.66, "csv_holds_the_snapshots",
+        "the export cell writes epoch 0's snapshot in every epoch's column",
+        _set(exported=lambda snaps: np.stack([np.asarray(snaps[0])] * len(snaps))))
+    add("csv_split_from_inverted_mask", q3, 0.66, "csv_file_is_complete",
+        "the export cell hands export_mantis the inverted held-out mask",
+        _set(export_is_test=lambda t: ~np.asarray(t, bool)))
     # q4: separation
     add("ratio_inverted", q4, 1, "separation_ratio_correct", "the ratio upside down (spread over centroid gaps)",
         _set(separation_ratio=_ratio(invert=True)))

@@ -123,7 +123,7 @@ def test_a_new_text_and_image_variant_from_config_and_data_alone(new_config, tmp
         r = release["variants"][name]
         assert r["solution"]["score"] == r["solution"]["possible"] == 10, name
         assert r["blank"]["score"] == 0 and r["leaks"] == [], name
-        assert list(r["seconds"]) == ["data", "render", "assign", "execute", "verify", "publish"]
+        assert list(r["seconds"]) == ["data", "render", "assign", "execute", "verify", "mutate", "publish"]
         assert (out / name / "student" / f"lab8_{name}.ipynb").is_file()
         assert (out / name / "autograder" / f"lab8_{name}_autograder.zip").is_file()
     notebook = (out / "notes" / "student" / "lab8_notes.ipynb").read_text()

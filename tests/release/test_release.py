@@ -41,7 +41,7 @@ def test_release_is_verified_and_recorded(release, fixtures_dir):
     assert wiki["data"]["sha256"] == Corpus.load(out / "wikipedia/student/data/wikipedia.npz").digest()
     for rel, digest in wiki["files"].items():
         assert sha256_file(out / rel) == digest
-    assert list(wiki["seconds"]) == ["data", "render", "assign", "execute", "verify", "publish"]  # in order
+    assert list(wiki["seconds"]) == ["data", "render", "assign", "execute", "verify", "mutate", "publish"]  # in order
     sep = wiki["separation"]
     assert sep["silhouette_last"] >= sep["silhouette_min"] and sep["silhouette_last"] - sep["silhouette_first"] >= sep["silhouette_gain_min"]
     assert not (out / ".work").exists()
@@ -126,6 +126,7 @@ def test_bad_arguments_fail_with_one_line(tmp_path):
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "--data-dir is not a folder" in proc.stderr
 
 
+@pytest.mark.slow   # tens of seconds (a release or a kernel run to its limits): the full tier
 def test_a_failed_step_keeps_its_work_and_still_records_the_release(tmp_path):
     """The release stops a variant at the failing step, keeps .work (the message points into it) and
     still writes release.json; here the execute step fails because no notebook may run for 1 s."""

@@ -7,7 +7,7 @@ import json
 
 from autograder.release import write_release_json
 
-STEPS = ["data", "render", "assign", "execute", "verify", "publish"]
+STEPS = ["data", "render", "assign", "execute", "verify", "mutate", "publish"]
 VERSIONS = {"python": "3.11", "torch": "2.x"}
 
 
