@@ -115,6 +115,7 @@ def test_the_shipped_entries_without_measurements_still_load(cfg):
             assert entry.measured == {} and entry.forced is False
 
 
+@pytest.mark.slow   # tens of seconds (a release or a kernel run to its limits): the full tier
 def test_a_class_too_small_is_one_line_in_calibrate_and_in_the_release(tmp_path):
     root = write_textdir(tmp_path / "tiny", per_class=10)
     for extra in list((root / "chess").iterdir())[1:]:   # chess keeps 1 file: once a scikit-learn traceback
@@ -129,6 +130,7 @@ def test_a_class_too_small_is_one_line_in_calibrate_and_in_the_release(tmp_path)
     assert f"FAILED tiny: data: {message}" in proc.stderr.splitlines()
 
 
+@pytest.mark.slow   # tens of seconds (a release or a kernel run to its limits): the full tier
 def test_a_refused_release_prints_the_calibrate_command_with_the_same_options(tmp_path):
     write_textdir(tmp_path / "data" / "notes", per_class=12)
     config = config_with(tmp_path, notes="/nowhere/notes")   # only the data dir has it

@@ -259,6 +259,7 @@ def test_no_startup_or_config_file_reaches_a_later_kernel(wiki, tmp_path):
     assert _q4(result)["score"] == pytest.approx(2.0), _q4(result)["output"]
 
 
+@pytest.mark.slow   # tens of seconds (a release or a kernel run to its limits): the full tier
 def test_the_cells_cannot_spend_the_probes_time(wiki, tmp_path):
     """A last cell busy enough never to be idle and light enough never to reach its CPU limit runs until the
     cells' time is up; the probes then run in their own time, on what the run defined."""
@@ -294,6 +295,7 @@ print('FOUND', found)
 """
 
 
+@pytest.mark.slow   # tens of seconds (a release or a kernel run to its limits): the full tier
 def test_no_other_submission_path_is_on_a_command_line_the_student_can_read(small_release, tmp_path):
     """In user mode every process's command line is readable in /proc: `build.py grade`'s own shows only the
     command, never the submissions it was given."""

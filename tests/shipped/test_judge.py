@@ -2,6 +2,7 @@
 solution (every check passes), then with one classic slip at a time (exactly the check for it fails,
 with a message in the notebook's words, and no other question loses a point)."""
 
+import copy
 import json
 from pathlib import Path
 
@@ -44,10 +45,22 @@ def honest_namespace(spec, lab):
             "separation": separation.separation_by_epoch(snaps, lab.corpus.labels, lab.is_test)}
 
 
+_PROBES = {}
+
+
+def probes_for(spec, lab):
+    """make_probes(spec, lab, seed=11), made once per lab: the same grading's inputs for every test of a kind
+    (the trajectories they hold take most of a test's time). A copy each time: a probe run in-process could
+    change what it was handed, where the real one, in its own process, cannot."""
+    if id(lab) not in _PROBES:
+        _PROBES[id(lab)] = (lab, make_probes(spec, lab, seed=11))
+    return copy.deepcopy(_PROBES[id(lab)][1])
+
+
 def judge(tmp_path, spec, lab, ns, csv_snapshots=None, states=None, limits=None):
     """Run every probe on ns as the probe processes would (in-process here, on their one torch thread), keep
     what they return as the grader keeps the driver's report, write the CSV, judge."""
-    expected, inputs = make_probes(spec, lab, seed=11)
+    expected, inputs = probes_for(spec, lab)
     report = Report(tmp_path / "report")
     with torch_threads(PROBE_THREADS):
         for probe in PROBES:

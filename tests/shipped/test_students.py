@@ -6,6 +6,7 @@ full marks; hostile and wrong work (tests/shipped/students/hostile.py) must get 
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -39,6 +40,20 @@ def public_checks(executed: Path) -> dict[str, bool]:
     return found
 
 
+def _side_by_side(jobs):
+    """{key: result} of gradings, each a (key, function, args) job whose key ends with its path, in two lanes
+    at once: the local ones in one, the trial's then user mode's in the other. The trial's container has half a
+    CPU and grades one notebook at a time, so it runs beside the local gradings (which take the rest of the
+    machine) rather than after them; user mode shares the trial's student account, so those two never overlap.
+    Cells are limited by CPU time, not wall time: a machine this busy must cost no honest notebook a point (the
+    corpora check that too)."""
+    lanes = ([job for job in jobs if job[0][-1] == "local"],
+             [job for path in ("gradescope", "user") for job in jobs if job[0][-1] == path])
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = [pool.submit(lambda lane: {key: f(*a) for key, f, a in lane}, lane) for lane in lanes]
+        return {key: result for future in done for key, result in future.result().items()}
+
+
 def _grade(release, variant, notebooks, out, path, extra=()):
     cmd = [sys.executable, "build.py", "grade", *map(str, notebooks), "--variant", variant, "--release", str(release),
            "--out", str(out), "--jobs", "2", *extra, *PATH_OPTIONS[path]]
@@ -50,19 +65,22 @@ def _grade(release, variant, notebooks, out, path, extra=()):
 @pytest.fixture(scope="module")
 def honest(release, tmp_path_factory):
     out, _ = release
-    graded = {}
+    jobs, written = [], {}
     for variant in VARIANTS:
         folder = tmp_path_factory.mktemp(f"honest-{variant}")
         student = nbformat.read(out / variant / "student" / f"lab8_{variant}.ipynb", as_version=4)
-        notebooks = []
+        notebooks = written[variant] = []
         for style, nb in honest_notebooks(student, kind_of(variant)).items():
             notebooks.append(folder / f"{style}.ipynb")
             nbformat.write(nb, notebooks[-1])
         for path in ("local", "gradescope"):   # the Gradescope path is user mode, in the container
             chosen = notebooks if path == "local" else notebooks[:GRADESCOPE_STYLES]
-            graded[variant, path] = _grade(out, variant, chosen, folder / f"graded-{path}", path)
-        graded[variant, "public"] = {n.stem: public_checks(folder / "graded-local" / n.stem / "executed.ipynb")
+            jobs.append(((variant, path), _grade, (out, variant, chosen, folder / f"graded-{path}", path)))
+    graded = _side_by_side(jobs)
+    for variant, notebooks in written.items():
+        graded[variant, "public"] = {n.stem: public_checks(n.parent / "graded-local" / n.stem / "executed.ipynb")
                                      for n in notebooks}
+        graded[variant, "similarity"] = json.loads((notebooks[0].parent / "graded-local" / "similarity.json").read_text())
     return graded
 
 
@@ -74,6 +92,13 @@ def test_every_honest_style_gets_full_marks(honest, variant, path):
     lost = {style: [t["output"] for t in r["tests"] if t["status"] != "passed"]
             for style, r in results.items() if r["score"] != 10}
     assert not lost
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_honest_students_sharing_the_right_csv_are_no_similarity_signal(honest, variant):
+    """Every style is correct with the lab's one SEED, so their CSVs may be the same bytes: that is the right
+    answer, not a copy, and similarity.json lists no CSV pair for it."""
+    assert [p for p in honest[variant, "similarity"]["pairs"] if p["kind"] == "csv"] == []
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -94,7 +119,7 @@ CONSTRUCT_VARIANTS = ("wikipedia", "cifar10")
 @pytest.fixture(scope="module")
 def constructs(release, tmp_path_factory):
     out, _ = release
-    graded = {}
+    jobs = []
     for v, variant in enumerate(CONSTRUCT_VARIANTS):
         folder = tmp_path_factory.mktemp(f"constructs-{variant}")
         student = nbformat.read(out / variant / "student" / f"lab8_{variant}.ipynb", as_version=4)
@@ -104,8 +129,8 @@ def constructs(release, tmp_path_factory):
                 notebooks.append(folder / f"{name}.ipynb")
                 nbformat.write(nb, notebooks[-1])
         for path, chosen in (("local", notebooks), ("user", notebooks[::4]), ("gradescope", notebooks[:2])):
-            graded[variant, path] = _grade(out, variant, chosen, folder / f"graded-{path}", path)
-    return graded
+            jobs.append(((variant, path), _grade, (out, variant, chosen, folder / f"graded-{path}", path)))
+    return _side_by_side(jobs)
 
 
 @pytest.mark.parametrize("variant", CONSTRUCT_VARIANTS)
@@ -138,18 +163,17 @@ def hostile(release, tmp_path_factory):
             # the trial takes the first case of each class, the user path the next one (more cases seen)
             if where == "local" or per_class[cls] == {"gradescope": 1, "user": 2}[where]:
                 batches.setdefault((where, expectation.get("batch", "main")), []).append(path)
-    graded = {}
-    for path in PATHS:
-        results = {}
-        for (where, batch), notebooks in batches.items():
-            if where != path:
-                continue
-            # endless loops and stalls: a short run, so each cell's limit (a third of it) and the cells' time come
-            # soon, with time left to run the notebook again without a cell that would not stop
-            extra = ("--timeout", "240") if batch == "slow" else ()
-            results.update(_grade(out, variant, notebooks, folder / f"graded-{path}-{batch}", path, extra))
-        survivors = [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])]
-        graded[path] = (results, survivors)
+    jobs = []
+    for (where, batch), notebooks in batches.items():
+        # endless loops and stalls: a short run, so each cell's limit (a third of it) and the cells' time come
+        # soon, with time left to run the notebook again without a cell that would not stop
+        extra = ("--timeout", "240") if batch == "slow" else ()
+        jobs.append(((batch, where), _grade, (out, variant, notebooks, folder / f"graded-{where}-{batch}", where, extra)))
+    done = _side_by_side(jobs)
+    # what outlived the gradings (every path's, once all are over: a survivor of one would be seen by all)
+    survivors = [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])]
+    graded = {path: ({name: r for (_, where), results in done.items() if where == path for name, r in results.items()},
+                     survivors) for path in PATHS}
     return {name: expectation for name, (_, expectation) in cases.items()}, graded
 
 

@@ -332,6 +332,7 @@ def test_without_tex_nothing_is_built_and_the_hint_is_returned(tmp_path, monkeyp
 
 # --- the release step ---------------------------------------------------------------------------
 
+@pytest.mark.slow   # tens of seconds (a release or a kernel run to its limits): the full tier
 def test_release_step_builds_one_worded_pair_per_released_variant(tmp_path):
     """build.py's worksheet step: a folder per variant whose snapshot was shipped, worded for the classes
     in that snapshot (here cifar10's offline digits), with that variant's own run figures."""
