@@ -7,7 +7,11 @@ written to <out>/similarity.json, and shown in report.html's own section:
              replaced by a placeholder in order of first appearance and docstrings are dropped (comments and
              formatting are not in the tree) — renaming variables or reformatting does not hide a copy.
              The code every student is given (the untouched release notebook's cells) is left out first.
-    csv      the exported CSVs (<out>/<stem>/<csv name>) are byte-identical (sha256).
+    csv      the exported CSVs (<out>/<stem>/<csv name>) are byte-identical (sha256) and not the lab's right
+             CSV: with one SEED every correct notebook writes the same bytes, so sharing the right answer says
+             nothing; sharing a wrong one (the same mistake, the same drift) does. Right means the judge's CSV
+             checks passed for it (RIGHT_CSV_CHECKS, in results.json's extra_data.checks); the pair says which
+             failed, or that the grading recorded no verdict (listed then, as before).
     written  two written answers (written.json), or an answer and the bank's key, are the same words nearly
              word for word (difflib ratio >= WRITTEN_RATIO on lowercase words, answers of WRITTEN_MIN_WORDS+).
 
@@ -34,6 +38,9 @@ SIMILARITY_JSON = "similarity.json"
 ANSWER_CODE_JSON = "answer_code.json"     # per submission: its code cells by autograded question
 WRITTEN_RATIO = 0.9
 WRITTEN_MIN_WORDS = 15     # shorter answers ("Memory.", a list of two topics) match by chance
+# the judge's checks that together say a CSV is the lab's right one: its rows and columns, its embeddings the
+# notebook's snapshots, and those snapshots the lab's training
+RIGHT_CSV_CHECKS = ("csv_file_is_complete", "csv_holds_the_snapshots", "snapshots_are_the_training")
 CODE_MIN_NODES = 12        # a question's own code smaller than this (a one-line return) is too common to flag
 MAX_CELL_CHARS = 20_000    # a cell past this is kept cut: a TA reads code, not a data dump pasted in a cell
 _CHECK = re.compile(r"""grader\.check\(\s*["']([A-Za-z0-9_]+)["']\s*\)""")
@@ -277,6 +284,16 @@ def code_pairs(codes: dict[str, dict], given) -> list[dict]:
     return pairs
 
 
+def csv_verdict(folder: Path, stem: str) -> dict | None:
+    """{check: None (passed) or its message} of RIGHT_CSV_CHECKS from the submission's results.json, or None
+    when the grading recorded no verdict for them."""
+    try:
+        checks = json.loads((Path(folder) / stem / "results.json").read_text(encoding="utf-8"))["extra_data"]["checks"]
+        return {name: checks[name] for name in RIGHT_CSV_CHECKS}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def csv_pairs(folder: Path, stems, csv_name: str) -> list[dict]:
     buckets = defaultdict(list)
     for stem in stems:
@@ -291,11 +308,18 @@ def csv_pairs(folder: Path, stems, csv_name: str) -> list[dict]:
     for digest, members in buckets.items():
         if len(members) < 2:
             continue
+        verdicts = {stem: csv_verdict(folder, stem) for stem in members}
+        wrong = [(stem, name, message) for stem, v in verdicts.items() if v
+                 for name, message in v.items() if message is not None]
+        if not wrong and all(verdicts.values()):
+            continue   # the lab's right CSV, the same for every correct notebook: expected, not a signal
+        why = (f", and not the lab's right CSV ({wrong[0][1]}: {wrong[0][2]})" if wrong else
+               "; the grading recorded no verdict on whether it is the lab's right CSV")
         with open(Path(folder) / members[0] / csv_name, encoding="utf-8", errors="replace") as f:
             head = "".join(line[:160] + ("…\n" if len(line) > 160 else "") for line, _ in zip(f, range(3)))
         for a, b in combinations(members, 2):
             pairs.append({"kind": "csv", "question": csv_name, "a": a, "b": b, "group": len(members),
-                          "detail": f"byte-identical (sha256 {digest[:12]}…)", "lines": side_by_side(head, head)})
+                          "detail": f"byte-identical (sha256 {digest[:12]}…){why}", "lines": side_by_side(head, head)})
     return pairs
 
 

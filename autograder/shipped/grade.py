@@ -227,7 +227,7 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
     log_path = result_dir / "grading.log"
     log_path.write_text("")
     seed = secrets.randbits(32)
-    outcome, notes, tests, seconds = "graded", [], None, {}
+    outcome, notes, tests, seconds, checks = "graded", [], None, {}, {}
     try:
         for attempt in range(2):
             workspace = Path(tempfile.mkdtemp(prefix="lab8-grade-"))
@@ -299,6 +299,7 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                     log.write(f"\n[grader] sandbox {mode}, probe seed {seed}, student side {state}; probes: "
                               f"{json.dumps((status or {}).get('probes', {}))}\n")
                     tests = verdict(ctx, log)
+                    checks = dict(ctx.outcomes)   # check → None (passed) or its message: what a TA's tools read
                     if ctx.limits:
                         log.write("[grader] " + " | ".join(ctx.limits) + ("; trying once more\n" if attempt == 0 else "\n"))
                 seconds["judge"] = round(time.monotonic() - began, 1)
@@ -328,7 +329,7 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
         "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"outcome": outcome, "sandbox": mode, "probe_seed": seed, "seconds": seconds,
+        "extra_data": {"outcome": outcome, "sandbox": mode, "probe_seed": seed, "seconds": seconds, "checks": checks,
                        "containment": sandbox.describe(mode, sandbox.layers() if mode != "none" else [])},
     }
     (result_dir / "results.json").write_text(json.dumps(results, indent=2))

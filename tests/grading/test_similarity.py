@@ -184,3 +184,31 @@ def test_a_class_of_200_in_seconds(tmp_path):
         ("csv", "mantis_embeddings.csv", "s020", "s021"), ("written", "w1", "s030", "s199")}
     print(f"similarity of 200 submissions: {seconds:.2f} s")
     assert seconds < 15, seconds   # seconds, not minutes, even on a loaded CI machine
+
+
+def _graded(folder, stem, csv_text, checks):
+    (folder / stem).mkdir()
+    (folder / stem / "mantis_embeddings.csv").write_text(csv_text)
+    if checks is not ...:
+        (folder / stem / "results.json").write_text(json.dumps({"extra_data": {"checks": checks}}))
+
+
+def test_identical_right_csvs_are_expected_and_an_identical_wrong_one_is_listed_with_why(tmp_path):
+    """One SEED: every correct notebook writes the same CSV, so a class of honest students shares it and no pair
+    is listed; two submissions sharing a CSV the judge found wrong are listed, the pair saying which check failed;
+    a grading that recorded no verdict is listed as before, saying so."""
+    from autograder.grading.similarity import RIGHT_CSV_CHECKS
+    right = {name: None for name in RIGHT_CSV_CHECKS}
+    wrong = {**right, "csv_holds_the_snapshots": "mantis_embeddings.csv: embedding_epoch_k does not hold snapshots[k]"}
+    for k in range(31):
+        _graded(tmp_path, f"honest{k:02d}", "title,categoric\nthe right bytes\n", right)
+    _graded(tmp_path, "mistake_a", "title,categoric\nepoch 0 in every column\n", wrong)
+    _graded(tmp_path, "mistake_b", "title,categoric\nepoch 0 in every column\n", wrong)
+    _graded(tmp_path, "old_a", "title,categoric\nno verdict\n", ...)
+    _graded(tmp_path, "old_b", "title,categoric\nno verdict\n", ...)
+    stems = sorted(p.name for p in tmp_path.iterdir())
+    pairs = find_pairs(tmp_path, stems, [], [], given=[], csv_name="mantis_embeddings.csv")["pairs"]
+    assert {(p["a"], p["b"]) for p in pairs} == {("mistake_a", "mistake_b"), ("old_a", "old_b")}
+    why = {p["a"]: p["detail"] for p in pairs}
+    assert "not the lab's right CSV (csv_holds_the_snapshots: mantis_embeddings.csv: embedding_epoch_k" in why["mistake_a"]
+    assert "recorded no verdict" in why["old_a"]
