@@ -63,16 +63,16 @@ def grading_requirements() -> str:
         f"tqdm=={tqdm.__version__}",
         f"psutil=={psutil.__version__}",
         f"nbclient=={nbclient.__version__}",
-        "otter-grader[grading]==7.0.0",   # students' notebooks import otter for grader.check
+        "otter-grader[grading]==7.0.0",   # the build's: it splits the master (students' checks: replab.checks)
         f"fpdf2=={fpdf.__version__}",     # the notebook's last cell writes the written-answers PDF
         *containment_requirements(),
     ]) + "\n"
 
 
 # What the student's notebook imports, by pip name: the first cell installs those its Python lacks (in Colab:
-# otter-grader, fpdf2, orjson), at the versions this release was verified with.
-STUDENT_PACKAGES = ("numpy", "pandas", "scikit-learn", "matplotlib", "requests", "tqdm", "orjson", "torch",
-                    "otter-grader", "fpdf2")
+# fpdf2 and orjson), at the versions this release was verified with. Not otter-grader: the notebook's public
+# checks run with replab.checks, so none of otter's dependencies (widget libraries among them) reach a runtime.
+STUDENT_PACKAGES = ("numpy", "pandas", "scikit-learn", "matplotlib", "requests", "tqdm", "orjson", "torch", "fpdf2")
 
 
 def student_requirements() -> str:
@@ -187,6 +187,8 @@ def build_autograder_zip(spec, student_dir: Path, zip_path: Path) -> Path:
         for name in ("run_autograder", "setup.sh"):
             _write(zf, name, (GRADESCOPE / name).read_bytes(), executable=True)
         _write(zf, "requirements.txt", grading_requirements().encode())
+        # the Python the build verified with, which setup.sh gives the autograder whatever the image's python3 is
+        _write(zf, "python_version", f"{sys.version_info.major}.{sys.version_info.minor}\n".encode())
         _write(zf, GRADING_FILE, spec.to_json().encode())
         for source, prefix in ZIP_CODE:
             if source.is_file():

@@ -153,32 +153,50 @@ def test_no_url_in_the_release_says_where_the_files_should_be(tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_install_missing_installs_only_what_is_missing_in_one_pip_call(monkeypatch, capsys):
-    calls = []
-
+def _fake_pip(calls, rc=0, stderr="", would_install=()):
+    """subprocess.run standing in for pip: records the command; a dry run's --report names `would_install`."""
     def pip(cmd, **kw):
         calls.append(cmd)
-        return subprocess.CompletedProcess(cmd, 0, "", "")
+        if "--report" in cmd:
+            Path(cmd[cmd.index("--report") + 1]).write_text(json.dumps(
+                {"install": [{"metadata": {"name": n, "version": v}} for n, v in would_install]}))
+        return subprocess.CompletedProcess(cmd, rc, "", stderr)
+    return pip
 
-    monkeypatch.setattr(bootstrap.subprocess, "run", pip)
+
+def test_install_missing_installs_only_what_is_missing(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(bootstrap.subprocess, "run", _fake_pip(calls, would_install=[("lab8-not-a-package", "1.0")]))
     monkeypatch.delenv("LAB8_GRADING", raising=False)
     assert bootstrap.install_missing(["numpy==2.0", "scikit-learn==1.6"]) == [] and calls == []   # all present
     monkeypatch.setenv("LAB8_PIP_ARGS", "--find-links /wheels --no-index")
     # pip "installs", but the module never appears: the kernel cannot import it, said in one line
     with pytest.raises(bootstrap.InstallError) as e:
         bootstrap.install_missing(["numpy==2.0", "lab8-not-a-package==1.0"])
-    assert calls == [[sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                      "lab8-not-a-package==1.0", "--find-links", "/wheels", "--no-index"]]
+    assert [c[3:5] for c in calls] == [["install", "--dry-run"], ["install", "--quiet"]]   # asked first, then done
+    assert calls[-1] == [sys.executable, "-m", "pip", "install", "--quiet", "lab8-not-a-package==1.0",
+                         "--disable-pip-version-check", "--find-links", "/wheels", "--no-index"]
     assert "Restart the kernel" in student_line(e.value)
     assert capsys.readouterr().out == "Installing what this Python lacks: lab8-not-a-package==1.0 …\n"
     monkeypatch.setenv("LAB8_GRADING", "1")   # the grader never installs
-    assert bootstrap.install_missing(["lab8-not-a-package==1.0"]) == [] and len(calls) == 1
+    assert bootstrap.install_missing(["lab8-not-a-package==1.0"]) == [] and len(calls) == 2
+
+
+def test_a_missing_torch_comes_from_the_cpu_index_and_says_so(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(bootstrap.subprocess, "run", _fake_pip(calls))
+    monkeypatch.delenv("LAB8_GRADING", raising=False)
+    monkeypatch.setattr(bootstrap, "missing", lambda reqs: [r for r in reqs if r.startswith("torch")] if not calls else [])
+    assert bootstrap.install_missing(["torch==2.14.1", "numpy==2.0"]) == ["torch==2.14.1"]
+    assert calls[0][3:6] == ["install", "--quiet", "torch==2.14.1"] and \
+        calls[0][-2:] == ["--index-url", "https://download.pytorch.org/whl/cpu"]
+    assert "torch is missing: installing the CPU build from https://download.pytorch.org/whl/cpu" in capsys.readouterr().out
 
 
 def test_a_pip_failure_is_one_line(monkeypatch):
     monkeypatch.delenv("LAB8_GRADING", raising=False)
-    monkeypatch.setattr(bootstrap.subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(
-        cmd, 1, "", "WARNING: Retrying …\nERROR: Could not find a version that satisfies the requirement fpdf2==9\n"))
+    monkeypatch.setattr(bootstrap.subprocess, "run", _fake_pip(
+        [], rc=1, stderr="WARNING: Retrying …\nERROR: Could not find a version that satisfies the requirement fpdf2==9\n"))
     with pytest.raises(bootstrap.InstallError) as e:
         bootstrap.install_missing(["lab8-not-a-package==1.0"])
     assert student_line(e.value) == (
@@ -314,7 +332,7 @@ def local_torch_cpu_wheel() -> Path | None:
 def colab_python(tmp_path_factory):
     """A plain venv (no system site-packages) holding what Colab preinstalls and the lab uses, installed offline
     from wheels made of this machine's installed packages (torch: a local CPU wheel); a wheel folder for what the
-    notebook's first cell must install (otter-grader, fpdf2, orjson and their dependencies); a kernelspec."""
+    notebook's first cell must install (fpdf2, orjson and their dependencies); a kernelspec."""
     torch_wheel = local_torch_cpu_wheel()
     if torch_wheel is None:
         pytest.skip("no CPU torch wheel in pip's find-links folders: the venv needs one (a CUDA torch is GBs)")
@@ -327,7 +345,7 @@ def colab_python(tmp_path_factory):
                       if l.startswith("Requires-Dist:")]
     from autograder.release.assign import student_requirements
     pins = [l for l in student_requirements().splitlines() if "==" in l]
-    lab_missing = [p for p in pins if p.split("==")[0] in ("otter-grader", "fpdf2", "orjson")]
+    lab_missing = [p for p in pins if p.split("==")[0] in ("fpdf2", "orjson")]
     names = requirement_closure(COLAB_PREINSTALLED + [p.split("==")[0] for p in lab_missing] +
                                 [r for r in torch_requires if "extra ==" not in r])
     for name in names:
@@ -341,7 +359,7 @@ def colab_python(tmp_path_factory):
     started = time.monotonic()
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "torch", *COLAB_PREINSTALLED],
                    env=offline, check=True, timeout=1200)
-    have = subprocess.run([str(python), "-c", "import importlib.util as u; print([m for m in ('otter', 'fpdf', "
+    have = subprocess.run([str(python), "-c", "import importlib.util as u; print([m for m in ('fpdf', "
                            "'orjson', 'replab') if u.find_spec(m)])"], env=offline, capture_output=True, text=True)
     assert have.stdout.strip() == "[]", have.stdout + have.stderr   # as in Colab: the lab's own packages absent
     kernels = root / "jupyter" / "kernels" / "lab8-colab"
@@ -393,7 +411,7 @@ def test_the_notebook_alone_in_a_colab_like_python_runs_and_grades_full_marks(sm
                                                                                monkeypatch):
     """Slow (a venv made offline from local wheels, the whole notebook run in its kernel, two gradings): the
     release's solution notebook, alone in an empty folder, in a fresh Python with only what Colab preinstalls,
-    fetches its bundle over loopback HTTP and installs otter-grader, fpdf2 and orjson from a local wheel folder
+    fetches its bundle over loopback HTTP and installs fpdf2 and orjson from a local wheel folder
     in its first cell, runs top to bottom to the CSV, the viewer and the written PDF; the same file then grades
     10/10, and the blank student notebook 0. The three failures show one line each; a rerun fetches nothing."""
     out, _ = small_release

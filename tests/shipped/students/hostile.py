@@ -71,7 +71,7 @@ TOL = 0.01
 
 # ------------------------------------------------------------------------------------------ anchors
 SEED_LINE = "SEED = 0"
-IMPORTS = "import otter\n"
+IMPORTS = "from replab.checks import Notebook\n"
 HOOK = "self.embeddings = h.detach().cpu().numpy()"
 BLANK_HOOK = "in self.embeddings\n        ...\n"
 FORWARD = "    def forward(self, x):\n"
