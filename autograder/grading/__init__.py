@@ -165,8 +165,11 @@ def main(argv=None) -> int:
         others = [s for _, s in ordered_record if s not in set(here)]
         read_scores(args.written_scores, questions, score_keys(here, release_sha),
                     elsewhere=set(score_keys(others, release_sha)))
-    if args.roster:   # the roster too
-        read_roster(args.roster)
+    if args.roster:   # the roster too; rows that hold no student are named, once
+        skipped = []
+        read_roster(args.roster, skipped)
+        for line in skipped:
+            print(line)
     if count > 1:
         print(f"shard {index}/{count}: {len(mine)} of {len(ordered)} submissions")
     out.mkdir(parents=True, exist_ok=True)

@@ -132,8 +132,11 @@ def merge(folders, out: Path, written_scores=None, anonymous=False, roster=None)
     folders = [Path(f) for f in folders]
     records = [read_shard_record(f) for f in folders]
     warnings = check_compatible(folders, records)
-    if roster:   # a bad roster stops the merge before anything is copied
-        read_roster(roster)
+    if roster:   # a bad roster stops the merge before anything is copied; rows holding no student are named
+        skipped = []
+        read_roster(roster, skipped)
+        for line in skipped:
+            print(line)
     out = Path(out)
     if (out / SHARD_JSON).is_file() and out.resolve() not in {f.resolve() for f in folders}:
         there = read_shard_record(out)   # a grading already there: only the same release's is replaced

@@ -43,7 +43,11 @@ COLUMNS = {
     "login": ("sisloginid", "login", "loginid", "username", "user"),
     "email": ("email", "emailaddress", "email address", "mail"),
     "section": ("section", "sections", "group", "groups"),
+    "integration_id": ("integrationid",),   # Canvas, where the institution uses it: kept for its import
 }
+# What Canvas's own gradebook export puts in the Student column of rows that are not students: its points row,
+# and its built-in test student.
+NOT_STUDENTS = ("points possible", "student, test", "test student")
 
 
 class RosterError(LabError, ValueError):
@@ -58,6 +62,7 @@ class Student:
     email: str = ""
     section: str = ""
     canvas_id: str = ""   # Canvas's own user ID (its "ID" column when "SIS User ID" is there too)
+    integration_id: str = ""   # Canvas's Integration ID column, where the export has one
     first: str = ""
     last: str = ""
     line: int = 0         # where the roster has it (messages)
@@ -82,10 +87,12 @@ def _columns(header: list[str]) -> dict[str, int]:
     return found
 
 
-def read_roster(path) -> list[Student]:
-    """The students of a roster CSV. Canvas's "Points Possible" row (its gradebook export's second row) and
-    blank rows are skipped. An unreadable file, a header naming no student column, a row with no name, ID or
-    email, or an ID or email given twice raises RosterError naming the file and line."""
+def read_roster(path, skipped: list | None = None) -> list[Student]:
+    """The students of a roster CSV. A row that holds no student is skipped, and named in `skipped` (one line
+    each): a blank row, Canvas's "Points Possible" row, the row its export adds under the header when an
+    assignment posts grades manually (no student cells; "Manual Posting" under that assignment), Canvas's test
+    student. An unreadable file, a header naming no student column, a row that names a student but gives no
+    ID, login or email to match by, or an ID or email given twice raises RosterError naming the file and line."""
     path = Path(path)
     try:
         if path.stat().st_size > MAX_ROSTER_BYTES:
@@ -115,18 +122,23 @@ def read_roster(path) -> list[Student]:
         raise RosterError(f"{path}: line 1: expected a name column (Student, name, First name/Surname) and an ID, "
                           f"login or email column (SIS User ID, ID number, id, email…); found {', '.join(header)[:200]}")
     students, seen = [], {}
+    skipped = [] if skipped is None else skipped
     for n, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         cell = lambda field: row[cols[field]].strip() if field in cols and cols[field] < len(row) else ""  # noqa: E731
         name = cell("name")
-        if name.casefold() in ("points possible", "student, test", "test student"):
-            continue   # Canvas: the points row of its export, and its built-in test student
+        if name.casefold() in NOT_STUDENTS:
+            skipped.append(f"{path}: line {n}: skipped, not a student ({name.strip()!r}, as Canvas's export writes it)")
+            continue
         student = Student(name=name, student_id=cell("sis_id"), login=cell("login"), email=cell("email"),
-                          section=cell("section"), canvas_id=cell("id"), first=cell("first"), last=cell("last"),
-                          line=n)
-        if not student.shown.strip():
-            raise RosterError(f"{path}: line {n}: no name, ID or email")
+                          section=cell("section"), canvas_id=cell("id"), integration_id=cell("integration_id"),
+                          first=cell("first"), last=cell("last"), line=n)
+        if not (student.shown.strip() or student.canvas_id or student.login):
+            shown = next((c.strip() for c in row if c.strip()), "")[:40]
+            skipped.append(f"{path}: line {n}: skipped, it holds no student (no name, ID, login or email"
+                           + (f"; {shown!r} in another column: Canvas's manual posting row)" if shown else ")"))
+            continue
         if not (student.student_id or student.login or student.email or student.canvas_id):
             raise RosterError(f"{path}: line {n} ({student.shown}): no ID, login or email to match it by")
         for kind, value in (("ID", student.student_id), ("email", student.email.casefold()),

@@ -114,24 +114,96 @@ def test_report_lists_who_is_missing_and_links_feedback(graded):
     assert "Liddell, Alice · 900000001 <span class=\"muted\">(student ID)</span>" in page
 
 
-def test_canvas_import_file(graded, capsys):
+# ---------------------------------------------------------------- the gradebooks' own import rules
+def canvas_import(path: Path, course: dict) -> dict:
+    """Canvas's gradebook import (Grades → Import), by its documented rules, over a course {canvas user id: name}
+    whose assignments are named by id: the identity columns (Student, ID, SIS User ID, SIS Login ID, Section;
+    Integration ID where the course has it) must be there; the "Points Possible" row is read as points, not a
+    student; a column "Name (N)" fills the existing assignment N, any other grade column creates a new
+    assignment; a student is found by ID (Canvas's), else SIS User ID or SIS Login ID; a blank grade cell is
+    an edit to check in the preview. Returns {"grades": {user: {assignment: value}}, "new_assignments": [...],
+    "blank_cells": n, "unknown_students": [...], "points": {...}}."""
+    rows = table(path)
+    header = rows[0]
+    for required in ("Student", "ID", "SIS User ID", "SIS Login ID", "Section"):
+        assert required in header, f"Canvas needs the column {required!r}"
+    identity = {"Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section"}
+    grade_cols = [(i, h) for i, h in enumerate(header) if h not in identity]
+    existing = {i: re.fullmatch(r".*\((\d+)\)", h) for i, h in grade_cols}
+    found = {"grades": {}, "new_assignments": [h for i, h in grade_cols if not existing[i]], "blank_cells": 0,
+             "unknown_students": [], "points": {}}
+    by_sis = {v["sis"]: k for k, v in course.items()}
+    for row in rows[1:]:
+        if row[0].strip() == "Points Possible":
+            found["points"] = {existing[i].group(1): row[i] for i, _ in grade_cols if existing[i]}
+            continue
+        user = row[header.index("ID")] or by_sis.get(row[header.index("SIS User ID")])
+        if user not in course:
+            found["unknown_students"].append(row[0])
+            continue
+        for i, _ in grade_cols:
+            if row[i] == "":
+                found["blank_cells"] += 1
+            elif existing[i]:
+                found["grades"].setdefault(user, {})[existing[i].group(1)] = float(row[i])
+    return found
+
+
+def moodle_import(path: Path, users_by_email: dict, item: str) -> dict:
+    """Moodle's grade import from CSV, by its documented rules: "Identify user by" maps the Email address column to
+    the user field email; the chosen column maps to the grade item; a blank cell imports as "no grade" (it clears a
+    grade already there), so a file must have none. Returns {"grades": {user: value}, "blank_cells": n,
+    "unknown": [...]}."""
+    rows = table(path)
+    header = rows[0]
+    email, column = header.index("Email address"), header.index(item)
+    found = {"grades": {}, "blank_cells": 0, "unknown": []}
+    for row in rows[1:]:
+        if row[email] not in users_by_email:
+            found["unknown"].append(row[email])
+        elif row[column] == "":
+            found["blank_cells"] += 1
+        else:
+            found["grades"][users_by_email[row[email]]] = float(row[column])
+    return found
+
+
+COURSE = {"101": {"sis": "900000001"}, "102": {"sis": "900000002"}, "103": {"sis": "900000003"},
+          "104": {"sis": "900000004"}, "105": {"sis": "900000005"}, "106": {"sis": "900000006"}}
+
+
+def test_canvas_import_file_fills_the_one_assignment_named(graded, capsys):
+    """By default one grade column, the total, into the existing assignment the TA names: Canvas creates nothing
+    new, and a student whose grade is not complete (written part not scored) is left out, not blanked."""
     out = graded["tmp"] / "canvas.csv"
     assert export_main([str(graded["run"]), "--to", "canvas", "--out", str(out), "--canvas-id", "12345"]) == 0
     rows = table(out)
-    # Canvas's gradebook export and import: Student, ID, SIS User ID, SIS Login ID, Section, then assignments
-    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                       "Lab 8 autograded", "Lab 8 written", "Lab 8 (12345)"]
-    assert rows[1] == ["    Points Possible", "", "", "", "", "10", "7", "17"]
-    assert rows[2:] == [["Liddell, Alice", "101", "900000001", "aliddell", "Lab A", "10", "6.5", "16.5"],
-                        ["Builder, Bob", "102", "900000002", "bbuilder", "Lab A", "6", "3", "9"],
-                        ["'" + HOSTILE_FORMULA, "103", "900000003", "ccarroll", "Lab B", "7.5", "", ""],
-                        ["Dodo, Dee", "104", "900000004", "ddodo", "Lab B", "3", "", ""]]
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section", "Lab 8 (12345)"]
+    assert rows[1] == ["    Points Possible", "", "", "", "", "", "17"]
+    found = canvas_import(out, COURSE)
+    assert found["new_assignments"] == [] and found["blank_cells"] == 0 and found["unknown_students"] == []
+    assert found["grades"] == {"101": {"12345": 16.5}, "102": {"12345": 9.0}} and found["points"] == {"12345": "17"}
     printed = capsys.readouterr().out
-    assert "4 students for canvas" in printed and "left out, no student on the roster: zed" in printed
-    assert f"left out, no submission: {HOSTILE_SCRIPT}, Frog, Fay" in printed
+    assert "2 students (each one's latest submission) for canvas" in printed
+    assert "left out: zed: no student on the roster" in printed and f"left out: {HOSTILE_SCRIPT}: no submission" in printed
+    assert "left out: Dodo, Dee: submission_777: not every written question is scored yet" in printed
+    sidecar = json.loads((graded["tmp"] / "canvas.csv.json").read_text())
+    assert sidecar["pick"] == "latest" and [r["submission"] for r in sidecar["rows"]] == ["alice", "bob_lab8"]
 
 
-def test_moodle_import_file_from_a_moodle_roster(graded, tmp_path):
+def test_canvas_parts_go_to_their_own_assignments_only_when_asked(graded, capsys):
+    out = graded["tmp"] / "parts.csv"
+    assert export_main([str(graded["run"]), "--to", "canvas", "--out", str(out), "--canvas-parts", "201,202"]) == 0
+    assert table(out)[0][-2:] == ["Lab 8 autograded (201)", "Lab 8 written (202)"]
+    found = canvas_import(out, COURSE)
+    assert found["new_assignments"] == [] and found["grades"]["101"] == {"201": 10.0, "202": 6.5}
+    for args, words in ((["--canvas-id", "1", "--canvas-parts", "2,3"], "give one"), ([], "--canvas-id N"),
+                        (["--canvas-parts", "7"], "two Canvas assignment ids")):
+        with pytest.raises(RosterError, match=words):
+            export_main([str(graded["run"]), "--to", "canvas", "--out", str(out), *args])
+
+
+def test_moodle_import_file_has_no_blank_grade(graded, tmp_path, capsys):
     roster = write_csv(tmp_path / "moodle.csv", [
         ["First name", "Surname", "ID number", "Institution", "Department", "Email address"],
         ["Alice", "Liddell", "900000001", "", "", "alice@uni.example"],
@@ -142,14 +214,54 @@ def test_moodle_import_file_from_a_moodle_roster(graded, tmp_path):
     out = tmp_path / "moodle_grades.csv"
     assert export_main([str(graded["run"]), "--to", "moodle", "--out", str(out), "--roster", str(roster)]) == 0
     rows = table(out)
-    # Moodle's grade import from CSV: a column to identify the user by (Email address / ID number, mapped on
-    # import to the user field of that name), then one column per grade item
-    assert rows[0] == ["First name", "Last name", "ID number", "Email address",
-                       "Lab 8 autograded", "Lab 8 written", "Lab 8 total"]
-    assert rows[1:] == [["Alice", "Liddell", "900000001", "alice@uni.example", "10", "6.5", "16.5"],
-                        ["Bob", "Builder", "900000002", "bob@uni.example", "6", "3", "9"],
-                        ["Carol", "Carroll", "900000003", "ccarroll@uni.example", "7.5", "", ""],
-                        ["Dee", "Dodo", "900000004", "ddodo@uni.example", "3", "", ""]]
+    assert rows[0] == ["First name", "Last name", "ID number", "Email address", "Lab 8 total"]
+    users = {"alice@uni.example": "alice", "bob@uni.example": "bob", "ccarroll@uni.example": "carol",
+             "ddodo@uni.example": "dee"}
+    found = moodle_import(out, users, "Lab 8 total")
+    assert found == {"grades": {"alice": 16.5, "bob": 9.0}, "blank_cells": 0, "unknown": []}
+    printed = capsys.readouterr().out
+    assert "left out: Carroll" in printed or "left out: Carol Carroll" in printed
+
+
+def test_the_submission_that_counts_is_the_tas_choice(tmp_path, capsys):
+    """Two submissions by one student: --pick latest (the default, Gradescope's rule: Gradescope's submission
+    time where it has one) takes the later, lower one; --pick highest the other; the sidecar says which and why."""
+    subs = {"first": (9.0, written("first", {}, name="Alice Liddell", student_id="900000001")),
+            "second": (4.0, written("second", {}, name="Alice Liddell", student_id="900000001"))}
+    run = make_run(tmp_path / "graded", subs, ["first", "second"])
+    for stem, when in (("first", "2026-11-01T10:00:00+00:00"), ("second", "2026-11-02T09:00:00-05:00")):
+        (run / stem / "submission_metadata.json").write_text(json.dumps({"created_at": when, "users": []}))
+    roster = write_csv(tmp_path / "roster.csv", [["name", "id", "email"], ["Alice Liddell", "900000001", "a@x.example"]])
+    scores = tmp_path / "scores.csv"
+    scores.write_text("submission,w1_sparse_vs_dense,w2_penultimate_layer,w3_distance_changes\nfirst,2,2,3\nsecond,0,0,0\n")
+    assert merge_main([str(run), "--out", str(run), "--roster", str(roster), "--written-scores", str(scores)]) == 0
+    for pick, total, chosen in (("latest", "4", "second"), ("highest", "16", "first")):
+        out = tmp_path / f"{pick}.csv"
+        args = [str(run), "--to", "moodle", "--out", str(out)] + (["--pick", pick] if pick != "latest" else [])
+        assert export_main(args) == 0
+        assert table(out)[1][-1] == total
+        row = json.loads((tmp_path / f"{pick}.csv.json").read_text())["rows"][0]
+        assert row["submission"] == chosen and ("Gradescope's submission time" in row["why"] or pick == "highest")
+
+
+def test_a_real_canvas_export_is_a_roster(tmp_path):
+    """Canvas's gradebook export as it comes: Integration ID, sections, the manual posting row under the header,
+    the points row and the test student. The rows that hold no student are skipped and named, one line each."""
+    path = write_csv(tmp_path / "canvas_export.csv", [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section", "Lab 7 (998)", "Lab 8 (12345)",
+         "Current Points", "Final Points"],
+        ["", "", "", "", "", "", "", "Manual Posting", "", ""],
+        ["    Points Possible", "", "", "", "", "", "10", "26", "(read only)", "(read only)"],
+        ["Liddell, Alice", "101", "900000001", "aliddell", "int-1", "Lab A, Lab B", "9", "", "9", "9"],
+        ["Student, Test", "199", "", "", "", "Lab A", "", "", "", ""],
+        ["Builder, Bob", "102", "900000002", "bbuilder", "", "Lab A", "7", "", "7", "7"],
+    ])
+    skipped = []
+    students = read_roster(path, skipped)
+    assert [(s.name, s.canvas_id, s.student_id, s.integration_id, s.section) for s in students] == [
+        ("Liddell, Alice", "101", "900000001", "int-1", "Lab A, Lab B"), ("Builder, Bob", "102", "900000002", "", "Lab A")]
+    assert [line.split(": ", 2)[1] for line in skipped] == ["line 2", "line 3", "line 5"]
+    assert "manual posting row" in skipped[0] and all(line.startswith(str(path)) for line in skipped)
 
 
 def test_plain_csv_export_has_every_submission(graded):
@@ -196,7 +308,7 @@ def test_comments_survive_a_later_merge(graded):
 @pytest.mark.parametrize("rows, message", [
     ([["who", "what"], ["a", "b"]], r"roster\.csv: line 1: expected a name column"),
     ([["name", "id"], ["Ann", "1"], ["Ben", "1"]], r"roster\.csv: line 3: ID '1' is already on line 2"),
-    ([["name", "email", "section"], ["", "", ""], ["", "", "Lab A"]], r"roster\.csv: line 3: no name, ID or email"),
+    ([["name", "email", "section"], ["Ann", "", "Lab A"]], r"roster\.csv: line 2 \(Ann\): no ID, login or email"),
 ])
 def test_a_bad_roster_is_one_located_line(tmp_path, rows, message):
     path = write_csv(tmp_path / "roster.csv", rows)
