@@ -8,6 +8,8 @@
     P6  seconds for `python build.py --data-dir ../shared/fixtures`, per step             ≤ 240
     P7  each solution through the faithful Gradescope trial at half a CPU: share of the
         10-minute limit left, the worst variant                                          ≥ 0.30
+    P8  the release's mutation proof: the wall time it adds (its step, waiting for the proof
+        started beside verify) / the verify step's, the worst variant of P6's release      ≤ 1.0
 
     python bench/run.py [--only P1,P2,...]
 """
@@ -24,7 +26,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
 TARGETS = {"P1": ("<=", 1.5), "P2": (">=", 8), "P3": (">=", 15), "P4": ("<=", 2.0), "P5": (">=", 1.7), "P6": ("<=", 240),
-           "P7": (">=", 0.30)}
+           "P7": (">=", 0.30), "P8": ("<=", 1.0)}
 OUT = BENCH / "out"
 
 
@@ -46,6 +48,17 @@ def p6_build() -> dict:
     return {"P6": round(seconds, 1), "steps_summed_over_variants": steps, "jobs": 2}
 
 
+def p8_mutation() -> dict:
+    """From P6's release: per variant, the mutate step's wall seconds (what the proof adds to the release), the
+    proof's own seconds (it runs beside verify) and the verify step's."""
+    manifest = json.loads((OUT / "dist" / "release.json").read_text())
+    rows = {name: {"mutate_step_s": r["seconds"]["mutate"], "proof_s": r["mutation"]["seconds"],
+                   "verify_s": r["seconds"]["verify"], "caught": r["mutation"]["score"],
+                   "ratio": round(r["seconds"]["mutate"] / r["seconds"]["verify"], 3)}
+            for name, r in manifest["variants"].items()}
+    return {"P8": max(r["ratio"] for r in rows.values()), "variants": rows}
+
+
 def _named(key: str, field: str, result: dict) -> dict:
     return {key: result[field], **{k: v for k, v in result.items() if k not in (field, "metric", "target", "ok")}}
 
@@ -63,6 +76,7 @@ def measures() -> dict:
         "P4": lambda: _named("P4", "ratio", grade_bench.measure_p4(OUT / "dist")),
         "P5": lambda: _named("P5", "speedup", grade_bench.measure_p5(OUT / "dist")),
         "P7": lambda: trial_bench.measure(OUT / "dist"),
+        "P8": p8_mutation,   # from P6's release
     }
 
 
