@@ -51,85 +51,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def publish(out: Path, results, written_records, record: dict, written_scores=None, scores=None,
-            comments=None, roster=None) -> dict:
-    """grades.csv, report.html, written.html and feedback/ for results in their canonical order; record is the
-    run's shard.json. Written scores: those the folder kept (written_scores.kept.csv), overlaid by `scores`
-    ({stem: {question: points}}) and then by the rows of the written_scores file given; with any, autograded +
-    written = total in grades.csv and report.html, and the folder keeps them for the next regrade or merge.
-    TA comments travel the same way. roster: a class list to keep in the folder (else the one kept there, if
-    any): each submission is joined to its student (roster.py)."""
-    from autograder.grading.batch import write_grades_csv
-    from autograder.grading.curves import separation_curves
-    from autograder.grading.feedback import write_feedback
-    from autograder.grading.report import write_report
-    from autograder.grading.roster import join, keep_roster, kept_roster, summary
-    from autograder.grading.written import (KEPT_SCORES, read_comments, read_scores, score_keys, with_written,
-                                            write_scores_csv, write_written_html)
-    cfg = load_config()
-    variant = cfg.variant(record["variant"])
-    questions, sha = record["written_questions"], record["release"]["sha256"]
-    stems = [r["submission"] for r in results]
-    keys = score_keys(stems, sha)
-    elsewhere = set(score_keys([s for s in record["all_submissions"] if s not in set(stems)], sha))
-    kept = out / KEPT_SCORES
-    if kept.is_file():
-        scores = {**read_scores(kept, questions, keys, elsewhere=elsewhere), **(scores or {})}
-        comments = {**read_comments(kept, questions, keys, elsewhere), **(comments or {})}
-    if written_scores:   # a row of the file replaces that submission's scores and comments; the others are kept
-        scores = {**(scores or {}), **read_scores(written_scores, questions, keys, elsewhere=elsewhere)}
-        comments = {**(comments or {}), **read_comments(written_scores, questions, keys, elsewhere)}
-    if scores is not None:
-        write_scores_csv(kept, scores, questions, order=stems, comments=comments)
-    if roster:
-        keep_roster(roster, out)
-    students = kept_roster(out)
-    matches = join(written_records, students, out) if students else None
-    if matches is not None:
-        who = {m.submission: (m.student.shown, m.student.student_id) if m.student else ("", "") for m in matches}
-    else:   # no roster: what each notebook says about its student
-        who = {w["submission"]: (w.get("name", ""), w.get("student_id", "")) for w in written_records}
-    grades = write_grades_csv(results, out / "grades.csv", questions, scores, students=who)
-    shown = with_written(results, scores, questions) if scores is not None else results
-    curves = separation_curves(results, out, cfg, variant)
-    joined = summary(matches, students) if matches is not None else None
-    feedback = write_feedback(out, shown, written_records, curves=curves, comments=comments or {}, matches=matches,
-                              title=record["title"])
-    from autograder.grading.similarity import find_pairs, write_similarity
-    similar = find_pairs(out, stems, written_records, questions, record.get("given_code"), cfg.csv_name)
-    pairs_file = write_similarity(out, similar)
-    report = write_report(out, shown, curves=curves, roster=joined, matches=matches, feedback=feedback,
-                          similarity=similar)
-    page = write_written_html(out, questions, written_records, release_sha=sha, variant=variant.name,
-                              title=record["title"], scores=scores, anonymous=record["anonymous"])
-    return {"files": [grades, report, page, out / "feedback", pairs_file], "scores": scores, "shown": shown,
-            "roster": joined}
-
-
-def print_roster(joined) -> None:
-    """The join's loose ends, for the TA at the terminal (report.html lists them too)."""
-    if not joined:
-        return
-    print(f"roster: {joined['matched']} submissions joined to {joined['students']} students")
-    for s in joined["missing"]:
-        print(f"  no submission: {s.shown} ({s.student_id or s.email or s.login})")
-    for m in joined["unmatched"]:
-        print(f"  no student for submission {m.submission} (notebook says {m.claimed_name or '-'}, "
-              f"ID {m.claimed_id or '-'})")
-    for s, subs in joined["twice"]:
-        print(f"  {s.shown} has {len(subs)} submissions: {', '.join(subs)}")
-
-
-def republish(out: Path, written_scores=None, roster=None) -> dict:
-    """publish() from every result the folder holds (its shard.json's submissions), read back from disk."""
-    from autograder.grading.merge import load_results, read_shard_record
-    from autograder.grading.written import read_written_json
-    record = read_shard_record(out)
-    entries = sorted(record["submissions"], key=lambda e: e["position"])
-    written = [read_written_json(out / e["submission"], e["submission"], record["written_questions"]) for e in entries]
-    return publish(out, load_results(out, entries), written, record, written_scores=written_scores, roster=roster)
-
-
 def main(argv=None) -> int:
     import shutil
     import tempfile
@@ -137,7 +58,8 @@ def main(argv=None) -> int:
     from autograder.grading import regrade
     from autograder.grading.batch import (canonical_order, grade_like_gradescope, grade_submissions, inside,
                                           parse_shard, shard)
-    from autograder.grading.merge import write_shard_record
+    from autograder.grading.folder import utc_stamp, write_shard_record
+    from autograder.grading.publish import print_roster, republish
     from autograder.grading.roster import METADATA, read_roster
     from autograder.grading.similarity import blank_given_code, extract_code, write_answer_code
     from autograder.grading.written import (extract_written, read_scores, release_questions, score_keys,
@@ -173,7 +95,7 @@ def main(argv=None) -> int:
     if count > 1:
         print(f"shard {index}/{count}: {len(mine)} of {len(ordered)} submissions")
     out.mkdir(parents=True, exist_ok=True)
-    stamp = regrade.utc_stamp()
+    stamp = utc_stamp()
     # Graded into a staging folder, then moved in: an interrupted run leaves the earlier results in place.
     staging = inside(out, Path(tempfile.mkdtemp(prefix=".grading-", dir=out)))
     try:
@@ -202,7 +124,7 @@ def main(argv=None) -> int:
                        # the code every student was given, so similarity leaves it out (the release's blank
                        # notebook beside the zip: <release>/<variant>/student/; None when that is not there)
                        given_code=blank_given_code(zip_path.resolve().parents[1] / "student" / notebook_name(variant.name)))
-    done = republish(out, written_scores=args.written_scores, roster=args.roster)
+    done = republish(out, written_scores=args.written_scores, roster=args.roster, fresh=results)
     now = set(stems)
     for r in done["shown"]:
         if r["submission"] in now:

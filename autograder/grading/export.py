@@ -57,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
 def class_grades(folder: Path, roster_path=None) -> dict:
     """The folder's grading as rows, one per submission: {submission, student (or None), how, autograded,
     written (None: not every question scored), total (None likewise), possible…, outcome}, and the roster."""
-    from autograder.grading.merge import load_results, read_shard_record
+    from autograder.grading.folder import load_results, read_shard_record
     from autograder.grading.written import KEPT_SCORES, read_scores, read_written_json, score_keys
     folder = Path(folder)
     record = read_shard_record(folder)

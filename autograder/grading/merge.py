@@ -15,72 +15,7 @@ import json
 import shutil
 from pathlib import Path
 
-from replab.errors import LabError
-
-SHARD_JSON = "shard.json"
-
-
-class MergeError(LabError, ValueError):
-    """Shard outputs that cannot be joined; the message names the folder and the problem."""
-
-
-def write_shard_record(out: Path, *, zip_path: Path, release_sha: str, variant: str, title: str, index: int,
-                       count: int, ordered, graded, questions, anonymous: bool, shard_info=None, given_code=None) -> Path:
-    """out/shard.json: what the merge needs to join this run with the others (see the module's doc).
-    shard_info: the "shard" entry to keep (a regrade into a shard's or a merged folder). given_code: the
-    blank notebook's normalised cells (similarity.given_code), kept so a merge can leave them out too."""
-    position = {stem: i for i, (_, stem) in enumerate(ordered)}
-    record = {
-        "release": {"zip": Path(zip_path).name, "sha256": release_sha},
-        "variant": variant, "title": title,
-        "shard": dict(shard_info) if shard_info else {"index": index, "count": count},
-        "all_submissions": [stem for _, stem in ordered],
-        "submissions": [{"submission": stem, "source": str(path), "position": position[stem]} for path, stem in graded],
-        "anonymous": anonymous,
-        "written_questions": list(questions),
-        "given_code": given_code,
-    }
-    path = Path(out) / SHARD_JSON
-    path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
-    return path
-
-
-def read_shard_record(folder: Path) -> dict:
-    path = Path(folder) / SHARD_JSON
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        for keys in (("release", "sha256"), ("shard", "count"), ("submissions",), ("all_submissions",),
-                     ("written_questions",), ("variant",)):
-            value = record
-            for key in keys:
-                value = value[key]   # KeyError / TypeError: the record is incomplete
-    except FileNotFoundError:
-        raise MergeError(f"{folder}: no {SHARD_JSON}; not the output folder of `build.py grade`") from None
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise MergeError(f"{path}: not a usable shard record ({type(e).__name__}: {e})") from None
-    # Its names become paths (folders read, copied, replaced): only names safe_stem makes are used.
-    from autograder.grading.batch import is_safe_stem
-    names = [*record["all_submissions"], *(e.get("submission") if isinstance(e, dict) else e
-                                           for e in record["submissions"])]
-    for name in names:
-        if not is_safe_stem(name):
-            raise MergeError(f"{path}: submission name {name!r} is not a safe folder name (written by an older "
-                             "version, or edited); grade these submissions again into a new --out")
-    return record
-
-
-def load_results(folder: Path, entries) -> list[dict]:
-    """The results of a run's submissions as grade_submissions returns them, read back from results.json."""
-    results = []
-    for entry in entries:
-        path = Path(folder) / entry["submission"] / "results.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise MergeError(f"{path}: missing or unreadable ({type(e).__name__}); grade this shard again") from None
-        results.append({"submission": entry["submission"], "source": entry["source"],
-                        "outcome": data.get("extra_data", {}).get("outcome", "graded"), **data})
-    return results
+from autograder.grading.folder import SHARD_JSON, MergeError, load_results, read_shard_record
 
 
 def check_compatible(folders, records) -> list[str]:
@@ -123,10 +58,10 @@ def _differs(a: Path, b: Path) -> bool:
 
 def merge(folders, out: Path, written_scores=None, anonymous=False, roster=None) -> dict:
     """Join the shard folders into out (see the module's doc); returns what was written."""
-    from autograder.grading import publish
     from autograder.grading.batch import inside
+    from autograder.grading.folder import HISTORY, utc_stamp
+    from autograder.grading.publish import publish
     from autograder.grading.written import read_written_json
-    from autograder.grading.regrade import HISTORY, utc_stamp
     from autograder.grading.roster import KEPT_ROSTER, read_roster
     from autograder.grading.written import KEPT_SCORES, read_comments, read_scores, score_keys
     folders = [Path(f) for f in folders]
@@ -200,7 +135,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    from autograder.grading import print_roster
+    from autograder.grading.publish import print_roster
     done = merge(args.folders, Path(args.out), args.written_scores, args.anonymous, roster=args.roster)
     for line in done["warnings"]:
         print(line)

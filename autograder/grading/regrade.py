@@ -13,22 +13,14 @@ results where they were.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from autograder.grading.batch import inside
-from autograder.grading.merge import SHARD_JSON, read_shard_record
-
-HISTORY = "history"
-
+from autograder.grading.folder import HISTORY, SHARD_JSON, read_shard_record
 
 def _error(message: str):
     from autograder.shipped.grade import GradingError
     return GradingError(message)
-
-
-def utc_stamp() -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
 def earlier_record(out: Path, release_sha: str, zip_path: Path) -> dict | None:

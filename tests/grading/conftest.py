@@ -40,7 +40,7 @@ def written(stem: str, answers: dict, name="", student_id="") -> dict:
 
 def make_run(folder: Path, subs: dict, all_stems: list[str], index=1, count=1, sha=SHA, anonymous=False) -> Path:
     """subs: stem → (autograded score, written.json record)."""
-    from autograder.grading.merge import write_shard_record
+    from autograder.grading.folder import write_shard_record
     from autograder.grading.written import write_written_json
     folder.mkdir(parents=True, exist_ok=True)
     for stem, (score, record) in subs.items():
