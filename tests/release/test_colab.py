@@ -1,10 +1,10 @@
 """The notebook opened alone — Google Colab, a JupyterHub, a laptop: its first cell (replab.bootstrap) fetches
 the release's student bundle beside it, checks the sha256 the notebook pins, unpacks it and installs the
-pinned packages that Python lacks; each failure is one line for the student. All offline: the bundle is
-served over loopback HTTP and pip installs from a local wheel folder."""
+pinned packages that Python lacks, changing none it has; each failure is one line for the student. The bundle
+is served over loopback HTTP; the slow test runs the whole notebook in Colab's published runtime, rebuilt
+(colab_runtime.py), installing what it lacks from PyPI as a student's Colab would."""
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import http.server
@@ -259,125 +259,42 @@ def test_the_release_pins_its_bundle_in_the_first_cell(small_release):
         assert inspect.getsource(bootstrap.fetch_lab_files).strip() in first.source
 
 
-# --- as a student meets it: a fresh Python with only what Colab preinstalls (slow) ------------------------
-
-COLAB_PREINSTALLED = ["numpy", "pandas", "scikit-learn", "matplotlib", "tqdm", "requests", "ipykernel"]
-NOT_TORCH_DEPS = ("nvidia-", "triton", "cuda-")   # the CUDA build's; the venv gets a CPU torch wheel
-
-
-def _record_hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def wheel_from_installed(name: str, dest: Path) -> Path:
-    """A wheel made of an installed distribution's own files (its dist-info's RECORD and WHEEL tag): the
-    packages this machine already has, installable offline into a plain venv, at the versions installed."""
-    from importlib.metadata import distribution
-    dist = distribution(name)
-    files = [f for f in dist.files or [] if not str(f).startswith("..") and "__pycache__" not in str(f)]
-    info = next(str(f).split("/")[0] for f in files if str(f).endswith(".dist-info/METADATA"))
-    tags = [l.split(":", 1)[1].strip() for l in (dist.read_text("WHEEL") or "").splitlines() if l.startswith("Tag:")]
-    # the wheel name carries every tag (py2.py3-none-any): pip picks a wheel by the tags in its name
-    parts = [list(dict.fromkeys(t.split("-")[i] for t in tags or ["py3-none-any"])) for i in range(3)]
-    path = dest / f"{info[:-len('.dist-info')]}-{'-'.join('.'.join(p) for p in parts)}.whl"
-    record = []
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        for f in files:
-            rel = str(f)
-            if rel.startswith(info) and rel.split("/")[-1] in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json"):
-                continue
-            data = Path(dist.locate_file(f)).read_bytes()
-            zf.writestr(rel, data)
-            record.append(f"{rel},{_record_hash(data)},{len(data)}")
-        zf.writestr(f"{info}/RECORD", "\n".join(record + [f"{info}/RECORD,,"]) + "\n")
-    return path
-
-
-def requirement_closure(roots) -> list[str]:
-    """The installed distributions `roots` (requirement strings) need, by name, markers evaluated here."""
-    from importlib.metadata import PackageNotFoundError, distribution
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-    seen, todo = {}, [Requirement(r) for r in roots]
-    while todo:
-        req = todo.pop()
-        name = canonicalize_name(req.name)
-        if name in seen or name.startswith(NOT_TORCH_DEPS) or name == "torch":
-            continue
-        try:
-            dist = distribution(name)
-        except PackageNotFoundError:   # required on another platform only; pip says so if it is needed here
-            continue
-        seen[name] = dist
-        for r in map(Requirement, dist.requires or []):
-            if r.marker is None or any(r.marker.evaluate({"extra": e}) for e in ("", *req.extras)):
-                todo.append(r)
-    return sorted(seen)
-
-
-def local_torch_cpu_wheel() -> Path | None:
-    """A CPU torch wheel for this Python among the folders pip is set to find wheels in (a Colab-sized torch)."""
-    folders = os.environ.get("PIP_FIND_LINKS", "").split()
-    got = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.find-links"], capture_output=True, text=True)
-    folders += got.stdout.split()
-    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
-    for folder in folders:
-        found = sorted(Path(folder).glob(f"torch-*+cpu-{tag}-{tag}-*linux*_x86_64.whl")) if Path(folder).is_dir() else []
-        if found:
-            return found[-1]
-    return None
-
+# --- as a student meets it: Colab's published runtime (slow) ---------------------------------------------
 
 @pytest.fixture(scope="module")
-def colab_python(tmp_path_factory):
-    """A plain venv (no system site-packages) holding what Colab preinstalls and the lab uses, installed offline
-    from wheels made of this machine's installed packages (torch: a local CPU wheel); a wheel folder for what the
-    notebook's first cell must install (fpdf2, orjson and their dependencies); a kernelspec."""
-    torch_wheel = local_torch_cpu_wheel()
-    if torch_wheel is None:
-        pytest.skip("no CPU torch wheel in pip's find-links folders: the venv needs one (a CUDA torch is GBs)")
-    root = tmp_path_factory.mktemp("colab")
-    wheels = root / "wheels"
-    wheels.mkdir()
-    from zipfile import ZipFile
-    torch_meta = next(n for n in ZipFile(torch_wheel).namelist() if n.endswith(".dist-info/METADATA"))
-    torch_requires = [l.split(":", 1)[1].strip() for l in ZipFile(torch_wheel).read(torch_meta).decode().splitlines()
-                      if l.startswith("Requires-Dist:")]
-    from autograder.release.assign import student_requirements
-    pins = [l for l in student_requirements().splitlines() if "==" in l]
-    lab_missing = [p for p in pins if p.split("==")[0] in ("fpdf2", "orjson")]
-    names = requirement_closure(COLAB_PREINSTALLED + [p.split("==")[0] for p in lab_missing] +
-                                [r for r in torch_requires if "extra ==" not in r])
-    for name in names:
-        wheel_from_installed(name, wheels)
-    shutil.copy(torch_wheel, wheels)
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
-    offline = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels),
-               "PYTHONPATH": "", "PIP_NO_COMPILE": "1"}
+def colab(tmp_path_factory):
+    """Colab's published runtime, rebuilt (tests/release/colab_runtime.py: Python 3.13 in a Debian trixie root, the
+    lab's and the kernel's packages at Colab's versions from PyPI; cached), in a hard-linked copy this module's
+    runs may change; a kernelspec whose kernel runs in it; what Colab lacks of the release's pins."""
+    from tests.release import colab_runtime
+    if os.geteuid() != 0 or not shutil.which("debootstrap") or not shutil.which("bwrap"):
+        pytest.skip("Colab's runtime is rebuilt as root with debootstrap and bubblewrap (install.sh installs both)")
     started = time.monotonic()
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "torch", *COLAB_PREINSTALLED],
-                   env=offline, check=True, timeout=1200)
-    have = subprocess.run([str(python), "-c", "import importlib.util as u; print([m for m in ('fpdf', "
-                           "'orjson', 'replab') if u.find_spec(m)])"], env=offline, capture_output=True, text=True)
-    assert have.stdout.strip() == "[]", have.stdout + have.stderr   # as in Colab: the lab's own packages absent
-    kernels = root / "jupyter" / "kernels" / "lab8-colab"
-    kernels.mkdir(parents=True)
-    # the kernel gets pip's offline settings (what the bootstrap documents) and none of this repository's paths
-    env = {k: offline[k] for k in ("PIP_CONFIG_FILE", "PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_NO_COMPILE")}
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Colab-like", "language": "python",
-        "env": {**env, "PYTHONPATH": "", "PYTHONNOUSERSITE": "1", "LAB8_GRADING": ""}}))
-    return {"python": python, "jupyter": root / "jupyter", "wheels": wheels, "setup_s": time.monotonic() - started,
-            "lab_missing": lab_missing}
+    root = colab_runtime.build()
+    base = tmp_path_factory.mktemp("colab")
+    copy = colab_runtime.writable_copy(root, base / "root")
+    work, runtime_dir = base / "work", base / "runtime"
+    work.mkdir()
+    runtime_dir.mkdir()
+    colab_runtime.kernelspec(copy, work, base / "jupyter", runtime_dir)
+    before = colab_runtime.versions_in(copy)
+    from autograder.release.assign import student_requirements
+    pins = [line for line in student_requirements().splitlines() if "==" in line]
+    names = {colab_runtime.canonical(k): v for k, v in before.items()}
+    lab_missing = [pin for pin in pins if names.get(colab_runtime.canonical(pin.split("==")[0])) is None]
+    return {"root": copy, "jupyter": base / "jupyter", "runtime": runtime_dir, "work": work, "before": before,
+            "lab_missing": lab_missing, "setup_s": round(time.monotonic() - started, 1)}
 
 
-def _run(nb, folder: Path, colab_python, monkeypatch, timeout=900):
+def _run(nb, folder: Path, colab, monkeypatch, timeout=900):
+    import uuid
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
-    monkeypatch.setenv("JUPYTER_PATH", str(colab_python["jupyter"]))
-    client = NotebookClient(nb, timeout=timeout, kernel_name="lab8-colab", resources={"metadata": {"path": str(folder)}})
+    monkeypatch.setenv("JUPYTER_PATH", str(colab["jupyter"]))
+    # the connection file where the kernel, in its own root, can read it (bound at the same path)
+    km = KernelManager(kernel_name="lab8-colab", connection_file=str(colab["runtime"] / f"kernel-{uuid.uuid4()}.json"))
+    client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="lab8-colab",
+                            resources={"metadata": {"path": str(folder)}})
     return client.execute()
 
 
@@ -394,51 +311,50 @@ def _with_url(nb_path: Path, url: str, sha256: str | None = None) -> nbformat.No
     return nb
 
 
-def _first_cell_line(nb, folder, colab_python, monkeypatch) -> str:
+def _first_cell_line(nb, folder, colab, monkeypatch) -> str:
     """Run only the first code cell in the Colab-like kernel; the error lines a student sees."""
     from nbclient.exceptions import CellExecutionError
     first = next(c for c in nb.cells if c.cell_type == "code")
     only = nbformat.v4.new_notebook(cells=[first], metadata=nb.metadata)
     with pytest.raises(CellExecutionError):
-        _run(only, folder, colab_python, monkeypatch, timeout=120)
+        _run(only, folder, colab, monkeypatch, timeout=120)
     (error,) = [o for o in first.outputs if o.output_type == "error"]
     assert len(error.traceback) == 1, error.traceback   # one line, no traceback
     return error.traceback[0]
 
 
 @pytest.mark.slow
-def test_the_notebook_alone_in_a_colab_like_python_runs_and_grades_full_marks(small_release, colab_python, tmp_path,
-                                                                               monkeypatch):
-    """Slow (a venv made offline from local wheels, the whole notebook run in its kernel, two gradings): the
-    release's solution notebook, alone in an empty folder, in a fresh Python with only what Colab preinstalls,
-    fetches its bundle over loopback HTTP and installs fpdf2 and orjson from a local wheel folder
-    in its first cell, runs top to bottom to the CSV, the viewer and the written PDF; the same file then grades
-    10/10, and the blank student notebook 0. The three failures show one line each; a rerun fetches nothing."""
+def test_the_notebook_alone_in_colabs_runtime_runs_and_grades_full_marks(small_release, colab, tmp_path, monkeypatch):
+    """Slow (Colab's runtime rebuilt, the whole notebook run in its kernel, two gradings): the release's solution
+    notebook, alone in an empty folder, in Colab's published runtime (Python 3.13, Colab's torch, numpy, pandas,
+    ipywidgets, wrapt...), fetches its bundle over loopback HTTP and installs, from PyPI, only what that runtime
+    lacks (fpdf2), changing none of its packages; its public checks pass on Colab's versions; it runs top to bottom
+    to the CSV, the viewer and the written PDF; the same file then grades 10/10, and the blank student notebook 0.
+    The three failures show one line each; a rerun fetches and installs nothing."""
     out, _ = small_release
     bundle = (out / "wikipedia/student.zip").read_bytes()
-    sha = hashlib.sha256(bundle).hexdigest()
     report = {}
     with serve({"wikipedia/student.zip": bundle}) as (base, requested):
         url = f"{base}/wikipedia/student.zip"
         # the failures first, in an empty folder, each as the student sees it
-        empty = tmp_path / "failures"
+        empty = colab["work"] / "failures"
         empty.mkdir()
         nb = _with_url(out / "wikipedia/solutions/lab8_wikipedia.ipynb", url, sha256="ab" * 32)
-        report["wrong checksum"] = _first_cell_line(nb, empty, colab_python, monkeypatch)
+        report["wrong checksum"] = _first_cell_line(nb, empty, colab, monkeypatch)
         down = f"http://127.0.0.1:{closed_port()}/wikipedia/student.zip"
         report["server down"] = _first_cell_line(_with_url(out / "wikipedia/solutions/lab8_wikipedia.ipynb", down),
-                                                 empty, colab_python, monkeypatch)
+                                                 empty, colab, monkeypatch)
         assert report["wrong checksum"].startswith(f"Lab files: {url} is not") and "not this notebook's bundle" in report["wrong checksum"]
         assert report["server down"].startswith(f"Lab files: could not download {down} (")
         assert list(empty.iterdir()) == []   # nothing half-unpacked
         requested.clear()
         # the whole notebook, alone in an empty folder: the solution cells filled, the bundle URL pointed here
-        folder = tmp_path / "student"
+        folder = colab["work"] / "student"
         folder.mkdir()
         nb_file = folder / "lab8_wikipedia.ipynb"
         nbformat.write(_with_url(out / "wikipedia/solutions/lab8_wikipedia.ipynb", url), nb_file)
         started = time.monotonic()
-        nb = _run(nbformat.read(nb_file, as_version=4), folder, colab_python, monkeypatch)
+        nb = _run(nbformat.read(nb_file, as_version=4), folder, colab, monkeypatch)
         report["run_s"] = round(time.monotonic() - started, 1)
         nbformat.write(nb, nb_file)   # saved as the student leaves it, outputs and all
         first = next(c for c in nb.cells if c.cell_type == "code")
@@ -449,21 +365,27 @@ def test_the_notebook_alone_in_a_colab_like_python_runs_and_grades_full_marks(sm
         report["first_cell_s"] = round((t["shell.execute_reply"] - t["iopub.execute_input"]).total_seconds(), 1)
         report["cells"] = sum(c.cell_type == "code" for c in nb.cells)
         assert f"Downloading the lab's files from {url}" in text and "Unpacked the lab's files" in text
-        for pin in colab_python["lab_missing"]:
+        for pin in colab["lab_missing"]:
             assert pin in text   # installed, pinned as the release pins it
-        assert "Installed 3 packages" in text
+        n = len(colab["lab_missing"])
+        assert f"Installed {n} package{'s' if n != 1 else ''}" in text and "no restart is needed" in text
+        checks = {c.source.split('"')[1]: "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                                                 for o in c.outputs)
+                  for c in nb.cells if c.cell_type == "code" and c.source.strip().startswith("grader.check(")}
+        report["public_checks"] = checks
+        assert len(checks) == 4 and all("passed" in t and "failed" not in t.lower() for t in checks.values()), checks
         assert requested == ["/wikipedia/student.zip"]
         for name in ("mantis_embeddings.csv", "viewer.html", "lab8_written_answers.pdf", "replab", "data", "tests"):
             assert (folder / name).exists(), name
         # a rerun of the first cell: nothing fetched, nothing installed
         again = _run(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(first.source)], metadata=nb.metadata),
-                     folder, colab_python, monkeypatch, timeout=120)
+                     folder, colab, monkeypatch, timeout=120)
         assert "".join(o.get("text", "") for o in again.cells[0].outputs) == "" and requested == ["/wikipedia/student.zip"]
     # a connection that breaks mid-body
     with serve({"wikipedia/student.zip": bundle}, partial=True) as (base, _):
         report["partial download"] = _first_cell_line(
             _with_url(out / "wikipedia/solutions/lab8_wikipedia.ipynb", f"{base}/wikipedia/student.zip"),
-            empty, colab_python, monkeypatch)
+            empty, colab, monkeypatch)
     assert report["partial download"].startswith(f"Lab files: the download broke off after {len(bundle) // 2:,} of")
     assert list(empty.iterdir()) == []
     # that same notebook file grades full marks; the blank student notebook (URL pointed here too) grades 0
@@ -479,7 +401,13 @@ def test_the_notebook_alone_in_a_colab_like_python_runs_and_grades_full_marks(sm
         result = json.loads((tmp_path / f"graded-{name}" / "lab8_wikipedia" / "results.json").read_text())
         scores[name] = result["score"]
     report["scores"] = scores
+    from tests.release import colab_runtime
+    after = colab_runtime.versions_in(colab["root"])
+    report["runtime"] = {"before": colab["before"], "after": after, "setup_s": colab["setup_s"],
+                         "lab_missing": colab["lab_missing"]}
     print(json.dumps(report, indent=1, ensure_ascii=False))
+    # the first cell changed nothing the runtime had: every package there before is there at the same version
+    assert {k: v for k, v in after.items() if colab["before"].get(k)} == {k: v for k, v in colab["before"].items() if v}
     assert scores == {"solution": 10, "blank": 0}
 
 
