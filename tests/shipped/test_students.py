@@ -70,9 +70,11 @@ def honest(release, tmp_path_factory):
         folder = tmp_path_factory.mktemp(f"honest-{variant}")
         student = nbformat.read(out / variant / "student" / f"lab8_{variant}.ipynb", as_version=4)
         notebooks = written[variant] = []
-        for style, nb in honest_notebooks(student, kind_of(variant)).items():
-            notebooks.append(folder / f"{style}.ipynb")
-            nbformat.write(nb, notebooks[-1])
+        for k, (style, nb) in enumerate(honest_notebooks(student, kind_of(variant)).items()):
+            # every style in both kinds: in cifar10 (the image kind) and in one of the text variants, alternately
+            if variant == "cifar10" or VARIANTS[k % 2] == variant:
+                notebooks.append(folder / f"{style}.ipynb")
+                nbformat.write(nb, notebooks[-1])
         for path in ("local", "gradescope"):   # the Gradescope path is user mode, in the container
             chosen = notebooks if path == "local" else notebooks[:GRADESCOPE_STYLES]
             jobs.append(((variant, path), _grade, (out, variant, chosen, folder / f"graded-{path}", path)))
@@ -88,7 +90,7 @@ def honest(release, tmp_path_factory):
 @pytest.mark.parametrize("path", ("local", "gradescope"))
 def test_every_honest_style_gets_full_marks(honest, variant, path):
     results = honest[variant, path]
-    assert len(results) >= (8 if path == "local" else GRADESCOPE_STYLES)
+    assert len(results) >= (6 if path == "local" else GRADESCOPE_STYLES)
     lost = {style: [t["output"] for t in r["tests"] if t["status"] != "passed"]
             for style, r in results.items() if r["score"] != 10}
     assert not lost
@@ -167,7 +169,7 @@ def hostile(release, tmp_path_factory):
     for (where, batch), notebooks in batches.items():
         # endless loops and stalls: a short run, so each cell's limit (a third of it) and the cells' time come
         # soon, with time left to run the notebook again without a cell that would not stop
-        extra = ("--timeout", "240") if batch == "slow" else ()
+        extra = ("--timeout", "200") if batch == "slow" else ()
         jobs.append(((batch, where), _grade, (out, variant, notebooks, folder / f"graded-{where}-{batch}", where, extra)))
     done = _side_by_side(jobs)
     # what outlived the gradings (every path's, once all are over: a survivor of one would be seen by all)
