@@ -36,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
                         "first of those this machine has (default)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run student code uncontained (only where neither bubblewrap nor a sandbox user exists)")
+    p.add_argument("--no-landlock", action="store_true",
+                   help="--gradescope: the container refuses Landlock, as a Gradescope host with an older kernel or "
+                        "Docker profile does (user mode then holds files by ownership and modes alone)")
     p.add_argument("--gradescope", action="store_true",
                    help="grade through the zip's own set-up and run_autograder, as Gradescope runs it (root)")
     p.add_argument("--shard", metavar="I/N",
@@ -67,6 +70,9 @@ def main(argv=None) -> int:
     from autograder.shipped.grade import GradingError
     from replab.corpus import sha256_file
     args = parser().parse_args(argv)
+    if args.no_landlock and not args.gradescope:
+        raise GradingError("--no-landlock: a setting of --gradescope's container (this machine's own Landlock is "
+                           "what it is); add --gradescope")
     cfg = load_config()
     variant = cfg.variant(args.variant)
     zip_path = Path(args.zip) if args.zip else Path(args.release) / variant.name / "autograder" / zip_name(variant.name)
@@ -103,7 +109,8 @@ def main(argv=None) -> int:
             results = []
         elif args.gradescope:
             results = grade_like_gradescope(zip_path, paths, staging, jobs=args.jobs, timeout=args.timeout, stems=stems,
-                                            cpus=args.cpus, memory=int(args.memory * 2**30))
+                                            cpus=args.cpus, memory=int(args.memory * 2**30),
+                                            landlock=not args.no_landlock)
         else:
             results = grade_submissions(paths, zip_path, staging, jobs=args.jobs, timeout=args.timeout,
                                         mode="none" if args.no_sandbox else args.sandbox, stems=stems, also_private=(out,))

@@ -219,7 +219,7 @@ def write_grades_csv(results, path, written_questions=(), written=None, students
 
 
 def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path, timeout=None,
-                         cpus: float = 0.5, memory: int = 3 * 2**30) -> dict:
+                         cpus: float = 0.5, memory: int = 3 * 2**30, landlock: bool = True) -> dict:
     from autograder.grading.container import Container
     from autograder.shipped.grade import InvalidSubmission, checked_zip_members
     dest = inside(out_dir, out_dir / stem)   # before anything runs: the result replaces only this folder
@@ -242,7 +242,7 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
     env = {**os.environ, "LAB8_AUTOGRADER_ROOT": str(root), "LAB8_PYTHON": sys.executable,
            "LAB8_TIMEOUT": str(timeout or "")}
     env.pop("LAB8_SANDBOX", None)   # as on Gradescope: the grader chooses its sandbox by what works
-    container = Container(cpus=cpus, memory=memory)
+    container = Container(cpus=cpus, memory=memory, landlock=landlock)
     try:
         subprocess.run(container.command(["bash", str(root / "source" / "run_autograder")]), env=env,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -263,11 +263,13 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
 
 
 def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int = 1, timeout=None,
-                          progress=True, stems=None, cpus: float = 0.5, memory: int = 3 * 2**30) -> list[dict]:
+                          progress=True, stems=None, cpus: float = 0.5, memory: int = 3 * 2**30,
+                          landlock: bool = True) -> list[dict]:
     """Each submission through the zip's own set-up and its real run_autograder, as root, in an
     /autograder tree laid out for it (path-mapped), inside the container Gradescope gives (container.py:
-    `cpus` CPUs, `memory` bytes, Docker's capabilities, no user namespaces); results like `build.py grade`
-    writes them, with what the container was and the run's memory peak in extra_data.trial."""
+    `cpus` CPUs, `memory` bytes, Docker's capabilities, no user namespaces; `landlock=False`: a host that
+    refuses Landlock); results like `build.py grade` writes them, with what the container was and the run's
+    memory peak in extra_data.trial."""
     from autograder.shipped.grade import GradingError
     if os.geteuid() != 0:
         raise GradingError("--gradescope runs the zip as Gradescope does, as root: run it as root")
@@ -286,8 +288,9 @@ def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int 
         with zipfile.ZipFile(zip_path) as zf:   # setup.sh's last step (its package installs are this machine's)
             zf.extractall(Path(tmp) / "setup")
         subprocess.run([sys.executable, "-m", "autograder.shipped.gradescope", "setup"], cwd=Path(tmp) / "setup", check=True)
+        os.chmod(Path(tmp) / "setup", 0o700)   # the unpacked zip (solutions/ too): root's only, as Gradescope's image is
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [pool.submit(_one_like_gradescope, Path(zip_path), sub, stem, Path(tmp), out_dir, timeout,
-                                   cpus, memory)
+                                   cpus, memory, landlock)
                        for sub, stem in zip(submissions, stems)]
             return [f.result() for f in tqdm(futures, desc="grading (gradescope)", unit="nb", disable=not progress)]

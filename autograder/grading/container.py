@@ -9,12 +9,15 @@ that skips any of these grades in a kinder place than the students' and proves n
      cpu and memory controllers, or v2's cpu.max and memory.max), where this machine lets root make one;
   2. refuses new namespaces with a seccomp filter, as Docker's profile does for a process without
      CAP_SYS_ADMIN (unshare, setns, mount; clone with a namespace flag; clone3 answers ENOSYS);
-  3. keeps only Docker's default capabilities in its bounding set, then runs the command as root.
+  3. keeps only Docker's default capabilities in its bounding set, then runs the command as root;
+  4. with `landlock=False`, refuses Landlock's three calls (EPERM, what Docker's profile answers for a call it
+     does not list): a Gradescope host with an older kernel or an older Docker has no Landlock, and the grader
+     must hold there too (`build.py grade --gradescope --no-landlock`).
 
 The grader inside then has to choose its own sandbox, as it must on Gradescope: no variable tells it.
 What could not be made (no writable cgroup here, say) is said in `Container.notes`, never skipped silently.
 
-    python -m autograder.grading.container [--cgroup DIR]... -- COMMAND...    (what Container.command runs)
+    python -m autograder.grading.container [--cgroup DIR]... [--refuse-landlock] -- COMMAND...    (what Container.command runs)
 """
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ class Container:
     """One submission's container: make it, run `command(argv)` in it, read `memory_counters()`, `close()`."""
     cpus: float = 0.5
     memory: int = 3 * 2**30
+    landlock: bool = True
     cgroups: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -82,7 +86,8 @@ class Container:
         caps = ",".join("+" + c for c in DOCKER_CAPS)
         inner = ["setpriv", f"--bounding-set=-all,{caps}", "--inh-caps=-all", "--", *argv]
         joins = [a for path in self.cgroups for a in ("--cgroup", str(path))]
-        return [sys.executable, "-m", "autograder.grading.container", *joins, "--", *inner]
+        refuse = [] if self.landlock else ["--refuse-landlock"]
+        return [sys.executable, "-m", "autograder.grading.container", *joins, *refuse, "--", *inner]
 
     def memory_counters(self) -> dict:
         """The grader's own reading of a memory cgroup (sandbox.memory_counters), for this container's."""
@@ -91,10 +96,11 @@ class Container:
         return memory_counters(memory[0]) if memory else {"oom_kills": 0, "peak": None, "limit": None}
 
     def describe(self) -> str:
+        landlock = "" if self.landlock else ", Landlock refused"
         if not self.cgroups:
-            return "; ".join(self.notes)
+            return "; ".join(self.notes) + landlock
         return (f"{self.cpus:g} CPU, {self.memory / 2**30:g} GiB, Docker's default capabilities, "
-                "user namespaces refused")
+                f"user namespaces refused{landlock}")
 
     def close(self) -> None:
         for path in reversed(self.cgroups):
@@ -109,10 +115,17 @@ class Container:
         self.cgroups = []
 
 
-def refuse_namespaces() -> None:
-    """Docker's default seccomp profile, for what matters here: no new namespaces, no mounts."""
+LANDLOCK_CALLS = ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self")
+
+
+def refuse_namespaces(landlock: bool = True) -> None:
+    """Docker's default seccomp profile, for what matters here: no new namespaces, no mounts; and, for a host
+    without Landlock, none of its calls either."""
     import pyseccomp as sc
     f = sc.SyscallFilter(defaction=sc.ALLOW)
+    if not landlock:
+        for call in LANDLOCK_CALLS:
+            f.add_rule(sc.ERRNO(errno.EPERM), call)
     for call in ("unshare", "setns", "mount", "umount2", "pivot_root"):
         f.add_rule(sc.ERRNO(errno.EPERM), call)
     for flag in CLONE_NAMESPACES:
@@ -125,9 +138,11 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     split = argv.index("--")
     options, command = argv[:split], argv[split + 1:]
+    landlock = "--refuse-landlock" not in options
+    options = [o for o in options if o != "--refuse-landlock"]
     for path in options[1::2]:
         Path(path, "cgroup.procs").write_text(str(os.getpid()))
-    refuse_namespaces()
+    refuse_namespaces(landlock)
     os.execvp(command[0], command)
 
 

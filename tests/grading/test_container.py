@@ -50,3 +50,32 @@ def test_the_trial_container_is_root_without_namespaces_at_half_a_cpu():
     assert {seen["cpu"].rsplit("/", 1)[-1], seen["memory"].rsplit("/", 1)[-1]} <= names or \
         (seen["cpu"] or "").rsplit("/", 1)[-1] in names                  # it ran inside its cgroups
     assert not any(p.exists() for p in [quota])                           # and they are gone afterwards
+
+
+LAYERS = r"""
+import json
+from autograder.shipped import sandbox
+from autograder.shipped.sandbox import contain
+print(json.dumps({"layers": contain.available(), "describe": sandbox.describe("user", contain.available())}))
+"""
+
+
+def test_a_host_without_landlock_is_a_container_setting_and_results_say_what_held():
+    """`--gradescope --no-landlock`: the container refuses Landlock's calls, as a host with an older kernel or
+    Docker profile does; the grader inside then applies seccomp alone and its containment line says Landlock
+    is not there (files kept by their owners and modes). With Landlock, both layers."""
+    seen = {}
+    for landlock in (True, False):
+        box = Container(cpus=0.5, memory=2 * 2**30, landlock=landlock)
+        try:
+            proc = subprocess.run(box.command([sys.executable, "-c", LAYERS]), capture_output=True, text=True,
+                                  timeout=120)
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            seen[landlock] = (json.loads(proc.stdout.strip().splitlines()[-1]), box.describe())
+        finally:
+            box.close()
+    (inside, outside), (bare, bare_outside) = seen[True], seen[False]
+    assert inside["layers"] == ["seccomp", "landlock"] and "Landlock refused" not in outside
+    assert bare["layers"] == ["seccomp"] and "Landlock refused" in bare_outside
+    assert "Landlock: not on this host (files are kept from the student side by their owners and modes alone)" \
+        in bare["describe"] and "Landlock: reads" not in bare["describe"]

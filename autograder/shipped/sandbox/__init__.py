@@ -148,7 +148,9 @@ def describe(mode: str, applied: list[str]) -> str:
     extra = {"seccomp": "seccomp: no IP sockets", "landlock": "Landlock: reads the system and Python only, "
              "writes the scratch folder and /tmp only" + (" (/tmp not listable: the machine's own)" if mode == "user"
                                                            else "")}
-    return "; ".join([base, *(extra[a] for a in applied)])
+    missing = ["Landlock: not on this host (files are kept from the student side by their owners and modes alone)"] \
+        if mode == "user" and "landlock" not in applied else []
+    return "; ".join([base, *(extra[a] for a in applied), *missing])
 
 
 def _contain_argv(mode: str, inside: Path, applied: list[str]) -> list[str]:
