@@ -371,8 +371,9 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
         cmd, popen_env = uids.command() + argv, base_env
     else:
         cmd, popen_env = argv, {**os.environ, **base_env}
-    deadline = time.monotonic() + timeout
     with open(log_path, "ab") as log, _one_user_run(mode):
+        # the run's time starts when it has the machine: waiting for another grading's run is not its time
+        deadline = time.monotonic() + timeout
         try:
             popen = subprocess.Popen(_limits(memory) + cmd if mode != "none" else cmd, cwd=scratch, env=popen_env,
                                      stdin=subprocess.DEVNULL if feed is None else subprocess.PIPE, stdout=log,
