@@ -31,8 +31,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=None,
                    help="seconds the student side of one submission may run (default: the release's)")
     p.add_argument("--sandbox", choices=("auto", "bwrap", "user"), default="auto",
-                   help="where student code runs: bwrap (bubblewrap), user (root only: the users lab8student and "
-                        "lab8driver with seccomp and Landlock, what Gradescope's container allows), or auto: the "
+                   help="where student code runs: bwrap (bubblewrap), user (root only: fresh uids for each run, with "
+                        "seccomp and Landlock, what Gradescope's container allows), or auto: the "
                         "first of those this machine has (default)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run student code uncontained (only where neither bubblewrap nor a sandbox user exists)")

@@ -3,8 +3,10 @@ the score built from the config's question list, the infrastructure retry, and t
 Whole submissions, honest and hostile, are graded in test_students.py."""
 import json
 import os
+import pwd
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -146,19 +148,73 @@ def test_bubblewrap_contains_the_student_side(tmp_path):
 
 
 def test_the_sandbox_user_is_contained_without_namespaces(tmp_path):
-    """What a root container such as Gradescope's allows: a user of its own, and the layers an
-    unprivileged process puts on itself (seccomp: no IP sockets; Landlock: the files it may touch)."""
+    """What a root container such as Gradescope's allows: a uid of its own, fresh for the run, and the layers
+    an unprivileged process puts on itself (seccomp: no IP sockets; Landlock: the files it may touch)."""
     if os.geteuid() != 0:
         pytest.skip("the sandbox user is run by root")
     from autograder.shipped.gradescope import setup_user
     setup_user()
     assert {"seccomp", "landlock"} <= set(sandbox.layers()), "this machine offers both layers (kernel 6.x)"
     seen = _probe(tmp_path, "user")
-    assert seen["uid"] == sandbox.sandbox_user().pw_uid
+    assert seen["uid"] in sandbox.SANDBOX_UIDS and seen["uid"] not in {u.pw_uid for u in pwd.getpwall()}
     # the machine's /tmp: a file named there is the notebook's to write and read, what is there cannot be listed
     assert seen["tmp"] == "mine" and seen["tmp_listed"] == "PermissionError", seen
     assert not os.path.exists("/tmp/lab8-scratch.txt")   # what it left in /tmp went with its run
     assert "Landlock" in sandbox.describe("user", sandbox.layers())
+
+
+LEAVE_TRACES = """
+import ctypes, json, os, subprocess, time
+libc = ctypes.CDLL(None, use_errno=True)
+seen = {'uid': os.getuid(), 'shm': libc.shmget(0, 1 << 20, 0o1600)}   # IPC_PRIVATE, IPC_CREAT | 0600
+seen['msg'] = libc.msgget(0, 0o1600)
+open('/dev/shm/lab8-left', 'w').write('x')
+open('/tmp/lab8-left-%(run)s', 'w').write('x')
+if os.fork() == 0:       # a grandchild that outlives the process that started it
+    if os.fork() == 0:
+        os.setsid()
+        time.sleep(600)
+    os._exit(0)
+time.sleep(%(stay)s)
+json.dump(seen, open('seen.json', 'w'))
+"""
+
+
+def _traces_run(tmp_path, run, stay=0.0):
+    import tempfile
+    top = Path(tempfile.mkdtemp(prefix="lab8-test-"))
+    scratch = top / "scratch"
+    scratch.mkdir()
+    state, _ = sandbox.run_contained("user", scratch, [sys.executable, "-c", LEAVE_TRACES % {"run": run, "stay": stay}],
+                                     {}, 60, tmp_path / f"log{run}")
+    seen = json.loads((scratch / "seen.json").read_text())
+    import shutil
+    shutil.rmtree(top)
+    return state, seen
+
+
+def test_nothing_of_a_user_mode_run_survives_it_and_runs_never_share_a_uid(tmp_path):
+    """User mode (no namespaces): each run has a uid of its own, drawn fresh, so two runs (two grading processes
+    on one machine) cannot signal or write each other; whatever a run left on the machine — a process that
+    escaped its parent, System V shared memory and queues, files in /dev/shm and /tmp — is gone when it ends.
+    Runs that share this /tmp go one at a time (a notebook's file there could collide with another's)."""
+    if os.geteuid() != 0:
+        pytest.skip("user mode is root's")
+    from concurrent.futures import ThreadPoolExecutor
+    from autograder.shipped.gradescope import setup_user
+    setup_user()
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda r: _traces_run(tmp_path, r, stay=1.0), (1, 2)))
+    (s1, one), (s2, two) = runs
+    assert s1 == s2 == "done" and one["uid"] != two["uid"], runs
+    assert one["shm"] >= 0 and one["msg"] >= 0, one        # it could make them: the cleanup is what removed them
+    for seen in (one, two):
+        uid = seen["uid"]
+        assert not [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+        assert not sandbox.sysv_objects("shm", uid) and not sandbox.sysv_objects("msg", uid)
+        for top in ("/dev/shm", "/tmp"):
+            assert not [e for e in os.scandir(top) if e.stat(follow_symlinks=False).st_uid == uid], top
+    assert not os.listdir(sandbox.UID_CLAIMS)    # both uids given back
 
 
 AT_THE_DRIVER = """
@@ -198,7 +254,7 @@ def test_the_notebook_cannot_signal_read_or_rewrite_its_driver(wiki, tmp_path, m
     assert {seen[k] for k in ("signal", "environ", "memory", "bin", "move")} == {"PermissionError"}, seen
     assert result["outcome"] == "graded"
     assert "two unprivileged uids" in result["extra_data"]["containment"] or \
-        "lab8driver (the driver" in result["extra_data"]["containment"]
+        "another for its driver" in result["extra_data"]["containment"]
 
 
 # ------------------------------------------------------------------------------------- the probes
@@ -272,6 +328,19 @@ def test_the_cells_cannot_spend_the_probes_time(wiki, tmp_path):
     assert '"separation": {"state": "ran"' in log
 
 
+@pytest.mark.slow   # tens of seconds (a release or a kernel run to its limits): the full tier
+def test_a_cells_cpu_counts_what_it_started_wherever_it_went(wiki, tmp_path):
+    """A cell's CPU time is everything the notebook started: a worker that double-forks away from the kernel
+    (handed to the driver) and spins is the cell's, so the cell ends on its CPU limit, not as idle."""
+    escape = ("import os, time\nif os.fork() == 0:\n    if os.fork() == 0:\n        while True:\n            pass\n"
+              "    os._exit(0)\nos.wait()\ntime.sleep(600)")
+    nb = _notebook(tmp_path / "n.ipynb", escape + "\n\ndef snapshot(model, loader):\n    pass", "print('after')")
+    # 120 s: the cells have 80 s of wall time, a cell 40 s of CPU (GradingSpec.limits)
+    result = grade_one(nb, wiki, tmp_path / "out", sandbox.choose_mode("auto"), timeout=120)
+    q2 = next(t for t in result["tests"] if t["name"].startswith("q2"))
+    assert "snapshot defined (its cell used more than its CPU time" in q2["output"], q2["output"]
+
+
 def test_a_notebook_that_starts_with_code_keeps_its_first_cell(wiki, tmp_path):
     """The grader's own cells (the set-up line, the probes) run beside the notebook's, never in place of
     one: a notebook with no title cell (its imports first) is graded with its first cell."""
@@ -317,7 +386,7 @@ def test_no_other_submission_path_is_on_a_command_line_the_student_can_read(smal
 
 def test_without_a_sandbox_grading_refuses_unless_asked(monkeypatch):
     monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
-    monkeypatch.setattr(sandbox, "sandbox_user", lambda: None)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)   # user mode needs root
     monkeypatch.delenv("LAB8_SANDBOX", raising=False)
     with pytest.raises(sandbox.SandboxError, match="--no-sandbox"):
         sandbox.choose_mode()

@@ -1,7 +1,7 @@
 """The Gradescope side of grading: what the zip's run_autograder and setup.sh call, and the local
 trial of a zip as Gradescope runs it lives with the TA's tools (autograder/grading/batch.py).
 
-    python -m autograder.shipped.gradescope setup       create the sandbox users, make the interpreter reachable,
+    python -m autograder.shipped.gradescope setup       make the interpreter reachable to user mode's uids,
                                                         replay the reference training into the judge's cache
     python -m autograder.shipped.gradescope run         grade /autograder/submission into /autograder/results
     python -m autograder.shipped.gradescope fallback S  results.json with score 0 when `run` itself died (status S)
@@ -25,13 +25,8 @@ def autograder_root() -> Path:
 
 
 def setup_user() -> None:
-    """Create the unprivileged users of user mode, when namespaces are refused: the one student code runs as,
-    and the driver's (a uid of its own: the notebook cannot signal or read it). Let them reach the
-    interpreter: search (not list) permission on the folders above the Python installation."""
-    for name, found in ((sandbox.SANDBOX_USER, sandbox.sandbox_user), (sandbox.DRIVER_USER, sandbox.driver_user)):
-        if found() is None:
-            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                           check=True)
+    """Let the uids of user mode reach the interpreter (each run draws fresh ones, no passwd entry: nothing to
+    create): search (not list) permission on the folders above the Python installation."""
     for root in sandbox._python_roots():
         for folder in [Path(root), *Path(root).parents]:
             mode = folder.stat().st_mode

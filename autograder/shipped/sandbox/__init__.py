@@ -6,9 +6,10 @@ Modes (chosen by `choose_mode`, best first):
          programs and the Python installation read-only, a private /tmp, and the scratch folder as the
          only writable place: no release, checks, other submissions or output folders. Started by
          root, the process inside drops to an unprivileged uid before anything else runs.
-  user   namespaces refused (a root container such as Gradescope's): the run is done as the dedicated
-         non-root user SANDBOX_USER, the folders the grade depends on are closed to it (mode 700),
-         and every process of that user is killed before the judge looks at anything.
+  user   namespaces refused (a root container such as Gradescope's): the run is done under a uid of its
+         own, fresh for this run (no passwd entry), the folders the grade depends on are closed to it
+         (mode 700), and every process, file in /tmp or /dev/shm and System V object of that uid is gone
+         before the judge looks at anything. Runs that share a /tmp go one at a time (_one_run_per_tmp).
   none   no containment at all; only when the TA asks for it (--no-sandbox), and the report says so.
 
 In bwrap and user mode, the first program inside (contain.py) adds the layers an unprivileged process can
@@ -20,14 +21,16 @@ Two uids (`Uids`), where the grader is root (Gradescope's container, a TA's root
 one and starts the notebook's kernel as another, so nothing the notebook runs can signal, trace or read
 the driver (/proc of another uid is closed), nor write what only the driver writes. The driver keeps the
 capabilities to start that kernel and to end it (setuid, setgid, kill) and no others; the kernel has
-none. Unprivileged bubblewrap maps one uid only, so without root the two sides share it (recorded).
+none. Both are drawn fresh for every run and claimed (`claim_uids`) before its scratch folder, root's
+until then, is handed to them: a run cannot find or write the next one's files, in bubblewrap or user
+mode, with several grading processes on one machine. Unprivileged bubblewrap maps one uid only, so
+without root the two sides share it (recorded).
 """
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
-import pwd
 import secrets
 import shutil
 import signal
@@ -41,13 +44,15 @@ from pathlib import Path
 import psutil
 from replab.errors import LabError
 
-SANDBOX_USER = "lab8student"
-DRIVER_USER = "lab8driver"   # user mode's driver: another uid, in the student's group (set up beside it)
-# Started by root, bubblewrap runs student code as a uid of its own, fresh for every run: the process
-# limit counts per uid, so two runs at once never share it (nor any file they could both reach). The
-# driver's uid is the student's plus DRIVER_OFFSET.
+# Started by root, a run's student code gets a uid of its own, fresh for every run (bubblewrap and user mode
+# alike; no passwd entry is needed): the process limit counts per uid, so two runs at once never share it,
+# nor any file, process or shared memory they could both reach. The driver's uid is the student's plus
+# DRIVER_OFFSET; each uid is its own group, and the driver is also in the student's.
 SANDBOX_UIDS = range(200_000, 1_200_000)
 DRIVER_OFFSET = 1_000_000
+# root's (700): one lock file per student uid a run holds. Not in /tmp: the trial's containers each have a /tmp of
+# their own but share this machine's uids
+UID_CLAIMS = "/run/lab8-uids" if os.path.isdir("/run") else "/tmp/lab8-uids"
 # What the driver keeps (ambient, so they survive its exec): start the kernel as the student's uid
 # (setuid, setgid; setpcap to empty the kernel's bounding set) and end it (kill). All in Docker's defaults.
 DRIVER_CAPS = ("setuid", "setgid", "setpcap", "kill")
@@ -142,7 +147,7 @@ def describe(mode: str, applied: list[str]) -> str:
     base = {"bwrap": "bubblewrap (own PID, network and mount namespaces; " + (
                 "the kernel and the driver under two unprivileged uids)" if two else
                 "the kernel and the driver share one unprivileged uid: bubblewrap without root maps only one)"),
-            "user": f"the users {SANDBOX_USER} (the kernel) and {DRIVER_USER} (the driver; no namespaces: a root "
+            "user": "a uid of its own for this run's kernel and another for its driver (no namespaces: a root "
                     "container)",
             "none": "NOT contained (--no-sandbox)"}[mode]
     extra = {"seccomp": "seccomp: no IP sockets", "landlock": "Landlock: reads the system and Python only, "
@@ -158,9 +163,11 @@ def _contain_argv(mode: str, inside: Path, applied: list[str]) -> list[str]:
     argv = [sys.executable, "-I", str(inside / "_grading" / "bin" / "contain.py"), "--layers", ",".join(applied)]
     if mode == "bwrap":    # bubblewrap already shows only the system, Python and /work, and a /tmp of its own
         ro, rw, unlisted = ["/"], [str(inside), "/tmp", "/dev"], []
-    else:   # /tmp is the machine's: a file the notebook names there works, what others left cannot be listed
+    else:   # /tmp is the machine's: a file the notebook names there works, what others left cannot be listed;
+            # /dev/shm (POSIX shared memory: DataLoader workers, multiprocessing) is written by name too. What a
+            # run leaves in either is its uid's, mode 660 at most, and goes with it (remove_left)
         ro = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/proc", "/sys", "/dev", *_python_roots()]
-        rw, unlisted = [str(inside), "/dev/null", "/dev/zero"], ["/tmp"]
+        rw, unlisted = [str(inside), "/dev/null", "/dev/zero"], ["/tmp", "/dev/shm"]
     for path in ro:
         argv += ["--ro", path]
     for path in rw:
@@ -168,20 +175,6 @@ def _contain_argv(mode: str, inside: Path, applied: list[str]) -> list[str]:
     for path in unlisted:
         argv += ["--unlisted", path]
     return argv + ["--"]
-
-
-def sandbox_user():
-    try:
-        return pwd.getpwnam(SANDBOX_USER)
-    except KeyError:
-        return None
-
-
-def driver_user():
-    try:
-        return pwd.getpwnam(DRIVER_USER)
-    except KeyError:
-        return None
 
 
 def choose_mode(requested: str | None = None) -> str:
@@ -194,11 +187,11 @@ def choose_mode(requested: str | None = None) -> str:
         return "none"
     if requested in ("auto", "bwrap") and bwrap_works():
         return "bwrap"
-    if requested in ("auto", "user") and os.geteuid() == 0 and sandbox_user() and driver_user():
+    if requested in ("auto", "user") and os.geteuid() == 0 and shutil.which("setpriv"):
         return "user"
     raise SandboxError("no sandbox for student code here: install bubblewrap (apt-get install bubblewrap), "
-                       f"or run as root with the users {SANDBOX_USER} and {DRIVER_USER} set up, or pass --no-sandbox to grade "
-                       "uncontained")
+                       "or run as root (user mode: a fresh uid per run, util-linux's setpriv), or pass --no-sandbox "
+                       "to grade uncontained")
 
 
 def _user_processes(uid: int) -> list[psutil.Process]:
@@ -253,14 +246,12 @@ class Uids:
     driver_group: int | None = None
 
     @classmethod
-    def for_run(cls, mode: str, driver: bool) -> Uids | None:
-        if os.geteuid() != 0 or mode not in ("bwrap", "user"):
-            return None     # unprivileged bubblewrap maps one uid: ours (or no containment at all)
-        if mode == "bwrap":
-            uid = secrets.choice(SANDBOX_UIDS)
-            return cls(uid, uid, *((uid + DRIVER_OFFSET,) * 2 if driver else (None, None)))
-        student, other = sandbox_user(), driver_user()
-        return cls(student.pw_uid, student.pw_gid, *((other.pw_uid, other.pw_gid) if driver else (None, None)))
+    def fresh(cls, driver: bool) -> Uids:
+        uid = secrets.choice(SANDBOX_UIDS)
+        return cls(uid, uid, *((uid + DRIVER_OFFSET,) * 2 if driver else (None, None)))
+
+    def all(self) -> list[int]:
+        return [u for u in (self.student, self.driver) if u is not None]
 
     def command(self, driver: bool = True) -> list[str]:
         """setpriv's drop to the driver (with DRIVER_CAPS, in the student's group) or to the student (none)."""
@@ -275,6 +266,42 @@ class Uids:
     def env(self) -> dict:
         """What the driver needs to start the kernel as the student (nothing when there is no driver)."""
         return {"LAB8_STUDENT_UID": str(self.student), "LAB8_STUDENT_GID": str(self.group)} if self.driver else {}
+
+
+@contextlib.contextmanager
+def claim_uids(mode: str, driver: bool):
+    """Fresh uids for one run, held until it is over and nothing of them is left (None: no uid of ours to give:
+    not root, or no containment). A uid is this run's once its lock file under UID_CLAIMS is held and no
+    process or file of it is found: two grading processes on one machine never draw the same one."""
+    if os.geteuid() != 0 or mode not in ("bwrap", "user"):
+        yield None     # unprivileged bubblewrap maps one uid: ours (or no containment at all)
+        return
+    os.makedirs(UID_CLAIMS, mode=0o700, exist_ok=True)
+    folder = os.lstat(UID_CLAIMS)
+    if not os.path.isdir(UID_CLAIMS) or os.path.islink(UID_CLAIMS) or folder.st_uid != 0 or folder.st_mode & 0o077:
+        raise SandboxError(f"{UID_CLAIMS}: not a folder only root can use (owner {folder.st_uid}, mode "
+                           f"{folder.st_mode & 0o777:o}); remove it")
+    while True:
+        uids = Uids.fresh(driver)
+        fd = os.open(f"{UID_CLAIMS}/{uids.student}", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        if any(_user_processes(u) for u in uids.all()):
+            os.close(fd)
+            continue
+        try:
+            yield uids
+        finally:
+            if mode == "user":   # no PID or IPC namespace: every process and trace of the run's uids, wherever it went
+                for uid in uids.all():
+                    kill_user(uid)
+                    remove_left(uid)
+            os.unlink(f"{UID_CLAIMS}/{uids.student}")
+            os.close(fd)
+        return
 
 
 # The student's own folder under _grading: its TMPDIR (user mode). IPython's folder (IPYTHONDIR) is made
@@ -341,12 +368,17 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
     `feed`: bytes for the process's stdin (the probes' inputs). `report(header, blobs)` is called for every
     message the process sends on the pipe named by $LAB8_REPORT_FD (wire.py): the driver's report, which
     nothing else inside can write."""
+    # the run's time starts when it has the machine: waiting for another grading's run is not its time
+    with _one_run_per_tmp(mode), claim_uids(mode, driver) as uids:
+        return _run_as(uids, mode, scratch, argv, env, timeout, log_path, stop, private, memory, feed, report)
+
+
+def _run_as(uids, mode, scratch, argv, env, timeout, log_path, stop, private, memory, feed, report):
     inside = Path(INSIDE) if mode == "bwrap" else scratch
     _install_bin(scratch)
     if mode != "none":   # contain.py first: it puts the layers on, then becomes argv
         argv = _contain_argv(mode, inside, layers()) + list(argv)
     argv = [str(a).replace("{scratch}", str(inside)) for a in argv]
-    uids = Uids.for_run(mode, driver)
     base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(inside),
                 "USER": "student", "LOGNAME": "student",
                 "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
@@ -359,7 +391,7 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
     report_pipe = os.pipe() if report is not None else None
     if report_pipe:
         base_env["LAB8_REPORT_FD"] = str(report_pipe[1])
-    prepare_scratch(scratch, uids)
+    prepare_scratch(scratch, uids)   # handed over only now: the run holds its uids
     if mode == "bwrap":
         # kill(-1) is confined here: the run's own PID namespace
         cmd = bwrap_command(scratch, argv, {**base_env, "LAB8_SANDBOX_PID_NAMESPACE": "1"},
@@ -371,8 +403,7 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
         cmd, popen_env = uids.command() + argv, base_env
     else:
         cmd, popen_env = argv, {**os.environ, **base_env}
-    with open(log_path, "ab") as log, _one_user_run(mode):
-        # the run's time starts when it has the machine: waiting for another grading's run is not its time
+    with open(log_path, "ab") as log:
         deadline = time.monotonic() + timeout
         try:
             popen = subprocess.Popen(_limits(memory) + cmd if mode != "none" else cmd, cwd=scratch, env=popen_env,
@@ -400,9 +431,8 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
             returncode = popen.poll() if state == "done" else None
             _kill_tree(popen)   # under bwrap this ends its PID namespace, and so every process in it
             if mode == "user":   # no PID namespace: every process of the run's uids, wherever it went
-                for uid in filter(None, (uids.student, uids.driver)):
+                for uid in uids.all():
                     kill_user(uid)
-                    _remove_left_in_tmp(uid)
             for thread in threads:
                 thread.join(30)
     return state, returncode
@@ -493,13 +523,15 @@ USER_LOCK = "/tmp/lab8-sandbox-user.lock"
 
 
 @contextlib.contextmanager
-def _one_user_run(mode: str):
-    """In user mode, one run at a time on this machine, across grading processes too: each run ends by
-    killing every process of the sandbox user, which would end another grading's notebook."""
+def _one_run_per_tmp(mode: str):
+    """In user mode, one run at a time per /tmp: the notebook's /tmp is the machine's (no mount namespace), and
+    two notebooks that name the same file there would collide (the second may not open the first's). The
+    lock lives in that /tmp, so runs in separate containers (Gradescope's, or the trial's: each has a /tmp
+    of its own) do not wait for each other. Each run still has uids of its own (claim_uids)."""
     if mode != "user":
         yield
         return
-    fd = os.open(USER_LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)   # root's: the user cannot hold it
+    fd = os.open(USER_LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)   # root's: no run can hold it
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -507,23 +539,45 @@ def _one_user_run(mode: str):
         os.close(fd)
 
 
-def _remove_left_in_tmp(uid: int) -> None:
-    """What the sandbox user left in /tmp goes with its run: the next grading starts from an empty one
-    (in a root container /tmp is shared by every process, so it cannot be a private mount)."""
-    try:
-        entries = list(os.scandir("/tmp"))
-    except OSError:
-        return
-    for entry in entries:
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")   # the machine's, in a root container
+SYSV_IPC = {"shm": "-m", "msg": "-q", "sem": "-s"}   # /proc/sysvipc/<kind> → ipcrm's option
+
+
+def remove_left(uid: int) -> None:
+    """What a run's uid left on the machine goes with the run (in a root container /tmp and /dev/shm are
+    shared by every process, so they cannot be private mounts): its files in the shared folders, and its
+    System V shared memory, queues and semaphores, which would otherwise outlive every process."""
+    for top in SHARED_FOLDERS:
         try:
-            if entry.stat(follow_symlinks=False).st_uid != uid:
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                os.unlink(entry.path)
+            entries = list(os.scandir(top))
         except OSError:
-            pass
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+    for kind, option in SYSV_IPC.items():
+        for key in sysv_objects(kind, uid):
+            subprocess.run(["ipcrm", option, key], capture_output=True)
+
+
+def sysv_objects(kind: str, uid: int) -> list[str]:
+    """The ids of the System V objects (`kind`: shm, msg or sem) that uid owns."""
+    try:
+        lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+    except OSError:
+        return []
+    head = lines[0].split() if lines else []
+    if len(head) < 2 or not head[1].endswith("id") or "uid" not in head:   # key, shmid (msqid, semid), …, uid
+        return []
+    at, owner = 1, head.index("uid")
+    return [row.split()[at] for row in lines[1:] if len(row.split()) > owner and row.split()[owner] == str(uid)]
 
 
 def _install_bin(scratch: Path) -> None:

@@ -152,17 +152,19 @@ class CellWatch:
         self.thread.join()
 
     def cpu(self):
+        """CPU seconds of everything the notebook started since the kernel did, wherever it was reparented
+        (run_processes), with what each has collected of its own finished children, and what this driver
+        collected of the orphans handed to it (REAPED). None once the kernel is gone."""
         import psutil
         try:
-            procs = [psutil.Process(self.pid)]
-            procs += procs[0].children(recursive=True)
+            psutil.Process(self.pid)
         except psutil.Error:
             return None
-        total = 0.0
-        for k, proc in enumerate(procs):
+        total = REAPED[0]
+        for proc in run_processes(self.pid):
             try:
                 t = proc.cpu_times()
-                total += t.user + t.system + (t.children_user + t.children_system if k == 0 else 0.0)
+                total += t.user + t.system + t.children_user + t.children_system
             except psutil.Error:
                 pass
         return total
@@ -594,12 +596,39 @@ def end_student_processes(uid):
 
 
 KEEP = set()   # this driver's own children, waited for where they were started: never reaped as orphans
+REAPED = [0.0]   # CPU seconds of the orphans reaped here (and of the children they collected): the cells' own
+
+
+def run_processes(kernel):
+    """The processes whose CPU is the cells': every process of the student's uid where it has one of its own
+    (no other process has it, however it was started or reparented); in bubblewrap's PID namespace with one uid,
+    every process but this driver and the namespace's first; with no containment, the kernel and its
+    descendants (all that can be told apart from the grader's own)."""
+    import psutil
+    me = os.getpid()
+    if STUDENT is not None or os.environ.get("LAB8_SANDBOX_PID_NAMESPACE"):
+        found = []
+        for proc in psutil.process_iter(["uids"]):
+            try:
+                if proc.pid in (me, 1) or proc.pid in KEEP and proc.pid != kernel:
+                    continue
+                if STUDENT is None or proc.info["uids"].real == STUDENT[0]:
+                    found.append(proc)
+            except (psutil.Error, AttributeError):
+                continue
+        return found
+    try:
+        root = psutil.Process(kernel)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
 
 
 def reap_orphans():
     """The subreaper's duty while the cells run: what the notebook orphaned ends as this driver's zombie, and
     zombies count against the uid's process limit (a process that forks and exits every few milliseconds would
-    fill it in a second, and the kernel could then fork no probe server). Collected every 0.1 s, all but KEEP."""
+    fill it in a second, and the kernel could then fork no probe server). Collected every 0.1 s, all but KEEP;
+    their CPU seconds are kept in REAPED (they were the cells')."""
     import psutil
     me = psutil.Process()
     while True:
@@ -611,9 +640,11 @@ def reap_orphans():
         for child in children:
             if child.pid not in KEEP:
                 try:
-                    os.waitpid(child.pid, os.WNOHANG)
+                    pid, _, usage = os.wait4(child.pid, os.WNOHANG)
                 except ChildProcessError:
-                    pass
+                    continue
+                if pid:
+                    REAPED[0] += usage.ru_utime + usage.ru_stime
 
 
 def reap():
