@@ -144,7 +144,7 @@ def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None
     out_dir.mkdir(parents=True, exist_ok=True)
     mode = sandbox.choose_mode(mode)
     if mode == "user":
-        jobs = 1   # every process of the sandbox user is killed after a run: one run at a time
+        jobs = 1   # runs that share this machine's /tmp go one at a time (sandbox._one_run_per_tmp)
     with tempfile.TemporaryDirectory(prefix="lab8-release-") as tmp:
         os.chmod(tmp, 0o700)
         release = open_release(autograder_zip, Path(tmp))
@@ -244,7 +244,8 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
     env.pop("LAB8_SANDBOX", None)   # as on Gradescope: the grader chooses its sandbox by what works
     container = Container(cpus=cpus, memory=memory, landlock=landlock)
     try:
-        subprocess.run(container.command(["bash", str(root / "source" / "run_autograder")]), env=env,
+        keep = [str(root)] + [env[k] for k in ("LAB8_REFERENCE_CACHE",) if env.get(k, "").startswith("/tmp/")]
+        subprocess.run(container.command(["bash", str(root / "source" / "run_autograder")], keep), env=env,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         memory = container.memory_counters()
         trial = {"container": container.describe(), "memory_peak_bytes": memory["peak"],
@@ -282,7 +283,6 @@ def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int 
     stems = list(stems) if stems is not None else unique_stems(submissions)
     for stem in stems:
         inside(out_dir, out_dir / stem)
-    jobs = 1   # in the container only the user fallback works, and it kills every process of its user
     with tempfile.TemporaryDirectory(prefix="lab8-gradescope-") as tmp:
         os.chmod(tmp, 0o755)
         with zipfile.ZipFile(zip_path) as zf:   # setup.sh's last step (its package installs are this machine's)

@@ -10,17 +10,23 @@ that skips any of these grades in a kinder place than the students' and proves n
   2. refuses new namespaces with a seccomp filter, as Docker's profile does for a process without
      CAP_SYS_ADMIN (unshare, setns, mount; clone with a namespace flag; clone3 answers ENOSYS);
   3. keeps only Docker's default capabilities in its bounding set, then runs the command as root;
-  4. with `landlock=False`, refuses Landlock's three calls (EPERM, what Docker's profile answers for a call it
+  4. gives it a /tmp and a /dev/shm of its own (a mount namespace, made while still the host's root; /dev/shm
+     Docker's default 64 MB): on Gradescope every submission has its container, so no other run shares its
+     /tmp, and trials of a class run side by side (`--jobs`) as Gradescope's containers do. The folders the
+     run is given under /tmp (its /autograder tree, the judge's cache) are bound back in at their paths;
+  5. with `landlock=False`, refuses Landlock's three calls (EPERM, what Docker's profile answers for a call it
      does not list): a Gradescope host with an older kernel or an older Docker has no Landlock, and the grader
      must hold there too (`build.py grade --gradescope --no-landlock`).
 
 The grader inside then has to choose its own sandbox, as it must on Gradescope: no variable tells it.
 What could not be made (no writable cgroup here, say) is said in `Container.notes`, never skipped silently.
 
-    python -m autograder.grading.container [--cgroup DIR]... [--refuse-landlock] -- COMMAND...    (what Container.command runs)
+    python -m autograder.grading.container [--cgroup DIR]... [--keep DIR]... [--refuse-landlock] -- COMMAND...
+                                                                                   (what Container.command runs)
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import secrets
@@ -82,10 +88,12 @@ class Container:
             self.notes.append(f"no CPU or memory limit: this machine gives no writable cgroup ({e.strerror or e}); "
                               "the trial runs at this machine's full speed and memory")
 
-    def command(self, argv: list[str]) -> list[str]:
+    def command(self, argv: list[str], keep=()) -> list[str]:
+        """argv run in this container; `keep`: folders under /tmp the run is given (bound into its own /tmp)."""
         caps = ",".join("+" + c for c in DOCKER_CAPS)
         inner = ["setpriv", f"--bounding-set=-all,{caps}", "--inh-caps=-all", "--", *argv]
         joins = [a for path in self.cgroups for a in ("--cgroup", str(path))]
+        joins += [a for path in keep for a in ("--keep", str(path))]
         refuse = [] if self.landlock else ["--refuse-landlock"]
         return [sys.executable, "-m", "autograder.grading.container", *joins, *refuse, "--", *inner]
 
@@ -100,7 +108,7 @@ class Container:
         if not self.cgroups:
             return "; ".join(self.notes) + landlock
         return (f"{self.cpus:g} CPU, {self.memory / 2**30:g} GiB, Docker's default capabilities, "
-                f"user namespaces refused{landlock}")
+                f"user namespaces refused, its own /tmp and /dev/shm{landlock}")
 
     def close(self) -> None:
         for path in reversed(self.cgroups):
@@ -113,6 +121,33 @@ class Container:
                 except OSError:
                     time.sleep(0.1)
         self.cgroups = []
+
+
+CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x00020000, 0x1000, 0x4000, 0x40000
+PRIVATE = {"/tmp": "mode=1777", "/dev/shm": "mode=1777,size=64m"}   # Docker's: the image's /tmp, a 64 MB /dev/shm
+
+
+def private_tmp(keep=()) -> None:
+    """This process (root, before the seccomp filter) gets a mount namespace with an empty /tmp and /dev/shm of
+    its own; each folder in `keep` appears at its old path, bound from the host's."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def check(result, what):
+        if result != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"{what}: {os.strerror(err)}")
+    check(libc.unshare(CLONE_NEWNS), "unshare")
+    check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    fds = {path: os.open(path, os.O_RDONLY | os.O_DIRECTORY) for path in keep}   # this namespace's mounts
+    for target, options in PRIVATE.items():
+        check(libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, options.encode()), f"mount tmpfs {target}")
+    for path, fd in fds.items():
+        for folder in reversed([Path(path), *Path(path).parents]):
+            if not folder.exists():
+                folder.mkdir(mode=0o711)   # as the host's: passable, not listable
+        check(libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None),
+              f"bind {path}")
+        os.close(fd)
 
 
 LANDLOCK_CALLS = ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self")
@@ -140,8 +175,10 @@ def main(argv=None) -> int:
     options, command = argv[:split], argv[split + 1:]
     landlock = "--refuse-landlock" not in options
     options = [o for o in options if o != "--refuse-landlock"]
-    for path in options[1::2]:
+    pairs = list(zip(options[::2], options[1::2]))
+    for _, path in filter(lambda p: p[0] == "--cgroup", pairs):
         Path(path, "cgroup.procs").write_text(str(os.getpid()))
+    private_tmp([path for option, path in pairs if option == "--keep"])
     refuse_namespaces(landlock)
     os.execvp(command[0], command)
 
