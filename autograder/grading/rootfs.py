@@ -65,10 +65,11 @@ def debootstrap(suite: str, dest: Path, include=(), mirror: str = MIRROR, timeou
 
 def enter(root: Path, *argv: str, binds=(), ro_binds=(), network=True, env=None, chdir: str | None = None,
           host_ca: str | None = "/etc/ssl/certs/host-ca.crt") -> list[str]:
-    """The command that runs argv in root (bubblewrap: the root as /, its own /tmp, /dev, /proc and pid
+    """The command that runs argv in root (bubblewrap: the root as /, its own /tmp (mode 1777, as a Debian root's
+    own /tmp: anyone may write), /dev, /proc and pid
     namespace, this machine's DNS settings and — at host_ca, unless None — its CA bundle (its TLS proxy needs
     it), `binds` and `ro_binds` ((source, path inside) or one path for both), no environment but env)."""
-    cmd = ["bwrap", "--bind", str(root), "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+    cmd = ["bwrap", "--bind", str(root), "/", "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
            "--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf", "--unshare-pid", "--die-with-parent", "--clearenv"]
     if host_ca:
         cmd += ["--ro-bind", "/etc/ssl/certs/ca-certificates.crt", host_ca]
