@@ -293,11 +293,8 @@ def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int 
         inside(out_dir, out_dir / stem)
     built = None
     if image:   # setup.sh, all of it, in a fresh root (cached); each run in its own pid namespace and /tmp
-        from autograder.grading.image import ImageError, build
-        try:
-            built = build(Path(zip_path))
-        except ImageError as e:
-            raise GradingError(f"--image: {e}") from None
+        from autograder.grading.image import build
+        built = build(Path(zip_path))   # an ImageError (a GradingError) says the zip, the step and the log
     else:
         jobs = 1   # in the container only the user fallback works, and it kills every process of its user
     with tempfile.TemporaryDirectory(prefix="lab8-gradescope-") as tmp:

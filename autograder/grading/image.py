@@ -33,6 +33,7 @@ What still differs from Gradescope's image:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
@@ -44,6 +45,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from autograder.grading import rootfs
+from autograder.shipped.grade import GradingError
 
 SUITE = "bookworm"
 BASE = f"Debian {SUITE} (debootstrap --variant=minbase, {rootfs.MIRROR}); Gradescope's is Ubuntu 22.04"
@@ -53,7 +55,7 @@ VENV_PYTHON = "/opt/lab8-venv/bin/python"
 HOST = "/tmp/host"   # where this machine's CA bundle and pip indexes appear while setup.sh runs (a tmpfs)
 
 
-class ImageError(RuntimeError):
+class ImageError(GradingError):
     """One line: the zip, the step that failed, the log to read."""
 
 
@@ -127,18 +129,19 @@ def host_pip() -> tuple[dict, list]:
     return env, binds
 
 
-def _base(log) -> Path:
+def _base(zip_path: Path, log) -> Path:
     def make(partial: Path) -> dict:
         log(f"image: base root: {BASE} …")
         rootfs.debootstrap(SUITE, partial)
         return {"suite": SUITE, "mirror": rootfs.MIRROR}
     if shutil.which("debootstrap") is None:
-        raise ImageError("debootstrap is not installed (apt-get install debootstrap)")
+        raise ImageError(f"{zip_path}: the image's base root needs debootstrap (apt-get install debootstrap)")
     try:
         root, record, made = rootfs.cached(f"debootstrap-{SUITE}-minbase", make, log)
     except subprocess.CalledProcessError as e:
-        raise ImageError(f"debootstrap {SUITE} failed (exit {e.returncode}): "
-                         f"{(e.stderr or b'').decode(errors='replace').strip().splitlines()[-1:]}") from None
+        last = (e.stderr or b"").decode(errors="replace").strip().splitlines()[-1:]
+        raise ImageError(f"{zip_path}: the image's base root: debootstrap {SUITE} failed (exit {e.returncode}"
+                         f"{': ' + last[0] if last else ''})") from None
     log(f"image: base root {'made' if made else 'cached'}: {BASE} ({record['seconds']:g} s to make)")
     return root
 
@@ -153,7 +156,7 @@ def build(zip_path: Path, log=print) -> tuple[Path, dict]:
         log(f"image: cached {rootfs.cache_dir() / name} (made {record['made']} from {record['zip']}: {record['base']}; "
             f"setup.sh {record['setup_seconds']:g} s; Python {record['python']}, torch {record['torch']})")
         return rootfs.cache_dir() / name, record
-    base = _base(log)
+    base = _base(zip_path, log)
 
     def make(partial: Path) -> dict:
         subprocess.run(["cp", "-a", str(base), str(partial)], check=True)   # a real copy: apt appends in place
@@ -209,7 +212,12 @@ def run_in_image(image: Path, zip_path: Path, submission_dir: Path, work: Path, 
                  timeout=None) -> None:
     """run_autograder for one submission (its files in submission_dir) in an overlay of the image, inside
     `container`; /autograder/results copied to `results`."""
-    with rootfs.overlay(image, work) as merged:
+    with contextlib.ExitStack() as stack:
+        try:
+            merged = stack.enter_context(rootfs.overlay(image, work))
+        except subprocess.CalledProcessError as e:
+            raise ImageError(f"{zip_path}: the run's overlay of the image {image} could not be mounted "
+                             f"({(e.stderr or '').strip() or e})") from None
         top = merged / "autograder"
         for folder in ("source", "submission", "results"):
             shutil.rmtree(top / folder, ignore_errors=True)
