@@ -41,6 +41,13 @@ def parser() -> argparse.ArgumentParser:
                         "Docker profile does (user mode then holds files by ownership and modes alone)")
     p.add_argument("--gradescope", action="store_true",
                    help="grade through the zip's own set-up and run_autograder, as Gradescope runs it (root)")
+    p.add_argument("--image", action="store_true",
+                   help="--gradescope: build the image as Gradescope does — a fresh Debian bookworm root "
+                        "(debootstrap), the zip at /autograder/source, its setup.sh run there as root (apt and "
+                        "pip from the package registries; torch from this machine's copy where PyTorch's index "
+                        "is unreachable) — cached by the zip's setup files, and run run_autograder inside it "
+                        "(no path of this machine visible); without it, run_autograder uses this machine's "
+                        "Python and setup.sh's installs are skipped")
     p.add_argument("--shard", metavar="I/N",
                    help="grade only the I-th of N equal, deterministic shares of the submissions (1 <= I <= N); "
                         "join the shards' --out folders with `build.py merge`")
@@ -73,6 +80,8 @@ def main(argv=None) -> int:
     if args.no_landlock and not args.gradescope:
         raise GradingError("--no-landlock: a setting of --gradescope's container (this machine's own Landlock is "
                            "what it is); add --gradescope")
+    if args.image and not args.gradescope:
+        raise GradingError("--image: the image --gradescope's trial runs in; add --gradescope")
     cfg = load_config()
     variant = cfg.variant(args.variant)
     zip_path = Path(args.zip) if args.zip else Path(args.release) / variant.name / "autograder" / zip_name(variant.name)
@@ -110,7 +119,7 @@ def main(argv=None) -> int:
         elif args.gradescope:
             results = grade_like_gradescope(zip_path, paths, staging, jobs=args.jobs, timeout=args.timeout, stems=stems,
                                             cpus=args.cpus, memory=int(args.memory * 2**30),
-                                            landlock=not args.no_landlock)
+                                            landlock=not args.no_landlock, image=args.image)
         else:
             results = grade_submissions(paths, zip_path, staging, jobs=args.jobs, timeout=args.timeout,
                                         mode="none" if args.no_sandbox else args.sandbox, stems=stems, also_private=(out,))

@@ -219,7 +219,7 @@ def write_grades_csv(results, path, written_questions=(), written=None, students
 
 
 def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path, timeout=None,
-                         cpus: float = 0.5, memory: int = 3 * 2**30, landlock: bool = True) -> dict:
+                         cpus: float = 0.5, memory: int = 3 * 2**30, landlock: bool = True, image=None) -> dict:
     from autograder.grading.container import Container
     from autograder.shipped.grade import InvalidSubmission, checked_zip_members
     dest = inside(out_dir, out_dir / stem)   # before anything runs: the result replaces only this folder
@@ -244,12 +244,20 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
     env.pop("LAB8_SANDBOX", None)   # as on Gradescope: the grader chooses its sandbox by what works
     container = Container(cpus=cpus, memory=memory, landlock=landlock)
     try:
-        keep = [str(root)] + [env[k] for k in ("LAB8_REFERENCE_CACHE",) if env.get(k, "").startswith("/tmp/")]
-        subprocess.run(container.command(["bash", str(root / "source" / "run_autograder")], keep), env=env,
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if image is None:
+            keep = [str(root)] + [env[k] for k in ("LAB8_REFERENCE_CACHE",) if env.get(k, "").startswith("/tmp/")]
+            subprocess.run(container.command(["bash", str(root / "source" / "run_autograder")], keep), env=env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:   # the image trial: run_autograder inside an overlay of the built image (image.py)
+            from autograder.grading.image import run_in_image
+            run_in_image(image[0], zip_path, root / "submission", tmp / stem / "overlay", root / "results",
+                         container, timeout)
         memory = container.memory_counters()
         trial = {"container": container.describe(), "memory_peak_bytes": memory["peak"],
                  "oom_kills": memory["oom_kills"]}
+        if image is not None:
+            from autograder.grading.image import describe
+            trial["image"] = describe(image[1])
     finally:
         container.close()
     shutil.rmtree(dest, ignore_errors=True)
@@ -265,12 +273,13 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
 
 def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int = 1, timeout=None,
                           progress=True, stems=None, cpus: float = 0.5, memory: int = 3 * 2**30,
-                          landlock: bool = True) -> list[dict]:
+                          landlock: bool = True, image: bool = False) -> list[dict]:
     """Each submission through the zip's own set-up and its real run_autograder, as root, in an
     /autograder tree laid out for it (path-mapped), inside the container Gradescope gives (container.py:
     `cpus` CPUs, `memory` bytes, Docker's capabilities, no user namespaces; `landlock=False`: a host that
     refuses Landlock); results like `build.py grade` writes them, with what the container was and the run's
-    memory peak in extra_data.trial."""
+    memory peak in extra_data.trial. image: in Gradescope's image rebuilt from a bare root (image.py: its
+    base and Python in extra_data.trial.image) instead of on this machine's Python."""
     from autograder.shipped.grade import GradingError
     if os.geteuid() != 0:
         raise GradingError("--gradescope runs the zip as Gradescope does, as root: run it as root")
@@ -283,14 +292,20 @@ def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int 
     stems = list(stems) if stems is not None else unique_stems(submissions)
     for stem in stems:
         inside(out_dir, out_dir / stem)
+    built = None
+    if image:   # setup.sh, all of it, in a fresh root (cached); each run in its own pid namespace and /tmp
+        from autograder.grading.image import build
+        built = build(Path(zip_path))   # an ImageError (a GradingError) says the zip, the step and the log
     with tempfile.TemporaryDirectory(prefix="lab8-gradescope-") as tmp:
         os.chmod(tmp, 0o755)
-        with zipfile.ZipFile(zip_path) as zf:   # setup.sh's last step (its package installs are this machine's)
-            zf.extractall(Path(tmp) / "setup")
-        subprocess.run([sys.executable, "-m", "autograder.shipped.gradescope", "setup"], cwd=Path(tmp) / "setup", check=True)
-        os.chmod(Path(tmp) / "setup", 0o700)   # the unpacked zip (solutions/ too): root's only, as Gradescope's image is
+        if built is None:
+            with zipfile.ZipFile(zip_path) as zf:   # setup.sh's last step (its package installs are this machine's)
+                zf.extractall(Path(tmp) / "setup")
+            subprocess.run([sys.executable, "-m", "autograder.shipped.gradescope", "setup"], cwd=Path(tmp) / "setup",
+                           check=True)
+            os.chmod(Path(tmp) / "setup", 0o700)   # the unpacked zip (solutions/ too): root's only, as Gradescope's image is
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [pool.submit(_one_like_gradescope, Path(zip_path), sub, stem, Path(tmp), out_dir, timeout,
-                                   cpus, memory, landlock)
+                                   cpus, memory, landlock, built)
                        for sub, stem in zip(submissions, stems)]
             return [f.result() for f in tqdm(futures, desc="grading (gradescope)", unit="nb", disable=not progress)]

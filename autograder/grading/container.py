@@ -21,8 +21,8 @@ that skips any of these grades in a kinder place than the students' and proves n
 The grader inside then has to choose its own sandbox, as it must on Gradescope: no variable tells it.
 What could not be made (no writable cgroup here, say) is said in `Container.notes`, never skipped silently.
 
-    python -m autograder.grading.container [--cgroup DIR]... [--keep DIR]... [--refuse-landlock] -- COMMAND...
-                                                                                   (what Container.command runs)
+    python -m autograder.grading.container [--cgroup DIR]... [--keep DIR]... [--refuse-landlock|--no-filter] \
+                                           -- COMMAND...                          (what Container.command runs)
 """
 from __future__ import annotations
 
@@ -88,11 +88,17 @@ class Container:
             self.notes.append(f"no CPU or memory limit: this machine gives no writable cgroup ({e.strerror or e}); "
                               "the trial runs at this machine's full speed and memory")
 
-    def command(self, argv: list[str], keep=()) -> list[str]:
-        """argv run in this container; `keep`: folders under /tmp the run is given (bound into its own /tmp)."""
+    def command(self, argv: list[str], keep=(), enter=None, python: str | None = None) -> list[str]:
+        """The command that runs argv in this container. `keep`: folders under /tmp the run is given (bound into
+        its own /tmp). enter (the image trial, image.py): argv → the command that runs argv in a root filesystem
+        (its own /tmp); it runs once the cgroups are joined, and the filter is applied inside the root by the
+        root's own `python` (the filter refuses the mounts that entering needs)."""
         caps = ",".join("+" + c for c in DOCKER_CAPS)
         inner = ["setpriv", f"--bounding-set=-all,{caps}", "--inh-caps=-all", "--", *argv]
         joins = [a for path in self.cgroups for a in ("--cgroup", str(path))]
+        if enter is not None:
+            inner = enter([python, "-c", filter_source(self.landlock), *inner])
+            return [sys.executable, "-m", "autograder.grading.container", *joins, "--no-filter", "--", *inner]
         joins += [a for path in keep for a in ("--keep", str(path))]
         refuse = [] if self.landlock else ["--refuse-landlock"]
         return [sys.executable, "-m", "autograder.grading.container", *joins, *refuse, "--", *inner]
@@ -169,17 +175,28 @@ def refuse_namespaces(landlock: bool = True) -> None:
     f.load()
 
 
+def filter_source(landlock: bool = True) -> str:
+    """Python source (for `python -c SOURCE COMMAND...`) that applies refuse_namespaces(landlock), then execs
+    COMMAND: run by a root filesystem's own Python, where this module is not (the image trial)."""
+    import inspect
+    return "\n".join(["import errno, os, sys", f"CLONE_NAMESPACES = {CLONE_NAMESPACES!r}",
+                      f"LANDLOCK_CALLS = {LANDLOCK_CALLS!r}", inspect.getsource(refuse_namespaces),
+                      f"refuse_namespaces({landlock!r})", "os.execvp(sys.argv[1], sys.argv[1:])"])
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     split = argv.index("--")
     options, command = argv[:split], argv[split + 1:]
     landlock = "--refuse-landlock" not in options
-    options = [o for o in options if o != "--refuse-landlock"]
+    apply_filter = "--no-filter" not in options   # the image trial: the root applies it (filter_source)
+    options = [o for o in options if o not in ("--refuse-landlock", "--no-filter")]
     pairs = list(zip(options[::2], options[1::2]))
     for _, path in filter(lambda p: p[0] == "--cgroup", pairs):
         Path(path, "cgroup.procs").write_text(str(os.getpid()))
-    private_tmp([path for option, path in pairs if option == "--keep"])
-    refuse_namespaces(landlock)
+    if apply_filter:   # the image trial's root has a /tmp of its own already
+        private_tmp([path for option, path in pairs if option == "--keep"])
+        refuse_namespaces(landlock)
     os.execvp(command[0], command)
 
 

@@ -15,23 +15,23 @@ What Colab publishes (../shared/notes/colab/: its os-info and pip-freeze lists) 
                            the network (pip reaches PyPI; the lab's bundle is served on 127.0.0.1). This machine's CA
                            bundle is bound in, as its TLS proxy needs; nothing else of this machine is visible.
 
-The root is built once per set of pins and cached (LAB8_PLATFORM_CACHE, default /var/cache/lab8/platforms): a
+The root is built once per set of pins and cached (autograder/grading/rootfs.py: LAB8_PLATFORM_CACHE, default /var/cache/lab8/platforms): a
 few minutes and about 5 GB the first time, seconds after. Needs root (debootstrap) and bubblewrap.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
+
+from autograder.grading import rootfs
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTES = ROOT.parent / "shared" / "notes" / "colab"
 FREEZE = NOTES / "pip-freeze-2026-08-19.txt"
-SUITE, MIRROR = "trixie", "http://deb.debian.org/debian"
+SUITE = "trixie"
 # What the lab's notebook and its kernel use, by pip name: installed at Colab's versions (those Colab has).
 RUNTIME = ("torch", "torchvision", "numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "pillow", "requests",
            "tqdm", "orjson", "psutil", "ipykernel", "ipython", "ipywidgets", "wrapt", "jupyter_client", "pyzmq",
@@ -77,57 +77,32 @@ def runtime_pins(freeze: Path = FREEZE) -> tuple[list[str], list[str]]:
                     if not name.startswith(CUDA_BUILD_ONLY)]
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("LAB8_PLATFORM_CACHE", "/var/cache/lab8/platforms"))
-
-
 def inside(root: Path, *argv: str, binds=(), network=True, env=None) -> list[str]:
-    """The command that runs argv in root (bubblewrap: the root as /, its own /tmp, /dev and /proc, this machine's CA
-    bundle and DNS settings, `binds` at the same paths, no environment but env)."""
-    cmd = ["bwrap", "--bind", str(root), "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-           "--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf",
-           "--ro-bind", "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/host-ca.crt",
-           "--unshare-pid", "--die-with-parent", "--clearenv"]
-    if network:
-        cmd.append("--share-net")
-    for path in binds:
-        cmd += ["--bind", str(path), str(path)]
-    values = {"HOME": "/root", "PATH": f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-              "PIP_CERT": "/etc/ssl/certs/host-ca.crt", "PIP_DISABLE_PIP_VERSION_CHECK": "1", **(env or {})}
-    for key, value in values.items():
-        cmd += ["--setenv", key, value]
-    return cmd + list(argv)
+    """The command that runs argv in root (rootfs.enter: the root as /, its own /tmp, /dev and /proc, this
+    machine's CA bundle and DNS settings, `binds` at the same paths), with the venv first on PATH."""
+    return rootfs.enter(root, *argv, binds=binds, network=network,
+                        env={"PATH": f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin", "PIP_CERT": "/etc/ssl/certs/host-ca.crt",
+                             "PIP_DISABLE_PIP_VERSION_CHECK": "1", **(env or {})})
 
 
 def build(log=print) -> Path:
     """The cached root with Colab's runtime in it (built if missing); its path."""
     wanted, constraints = runtime_pins()
     key = hashlib.sha256(json.dumps([BUILDER, SUITE, wanted, constraints]).encode()).hexdigest()[:16]
-    root = cache_dir() / f"colab-{key}"
-    if (root / ".built").is_file():
-        return root
-    shutil.rmtree(root, ignore_errors=True)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    partial = root.with_name(root.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    log(f"Colab runtime: debootstrap {SUITE} (Python 3.13) into {partial} …")
-    subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates", SUITE,
-                    str(partial), MIRROR], check=True, capture_output=True, timeout=1800)
-    log(f"Colab runtime: {len(wanted)} packages at Colab's versions (torch: PyPI's build) …")
-    subprocess.run(inside(partial, "python3", "-m", "venv", VENV), check=True, timeout=600)
-    (partial / "opt" / "colab-constraints.txt").write_text("\n".join(constraints) + "\n")
-    subprocess.run(inside(partial, f"{VENV}/bin/pip", "install", "--quiet", "-c", "/opt/colab-constraints.txt",
-                          *wanted), check=True, timeout=3600)
-    (partial / ".built").write_text(json.dumps({"wanted": wanted}, indent=1))
-    partial.rename(root)
-    return root
+
+    def make(partial: Path) -> dict:
+        log(f"Colab runtime: debootstrap {SUITE} (Python 3.13) into {partial} …")
+        rootfs.debootstrap(SUITE, partial, include=("python3", "python3-venv", "ca-certificates"))
+        log(f"Colab runtime: {len(wanted)} packages at Colab's versions (torch: PyPI's build) …")
+        subprocess.run(inside(partial, "python3", "-m", "venv", VENV), check=True, timeout=600)
+        (partial / "opt" / "colab-constraints.txt").write_text("\n".join(constraints) + "\n")
+        subprocess.run(inside(partial, f"{VENV}/bin/pip", "install", "--quiet", "-c", "/opt/colab-constraints.txt",
+                              *wanted), check=True, timeout=3600)
+        return {"wanted": wanted}
+    return rootfs.cached(f"colab-{key}", make, log)[0]
 
 
-def writable_copy(root: Path, dest: Path) -> Path:
-    """A copy of the cached root to run in, made of hard links (seconds, no space): pip writes new files and
-    removes old ones, never changing a file in place, so what a run installs stays in the copy."""
-    subprocess.run(["cp", "-al", str(root), str(dest)], check=True, timeout=600)
-    return dest
+cache_dir, writable_copy = rootfs.cache_dir, rootfs.writable_copy
 
 
 def versions_in(root: Path, names=RUNTIME) -> dict[str, str | None]:
