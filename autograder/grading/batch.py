@@ -145,6 +145,10 @@ def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None
     mode = sandbox.choose_mode(mode)
     if mode == "user":
         jobs = 1   # runs that share this machine's /tmp go one at a time (sandbox._one_run_per_tmp)
+        zip_home = Path(autograder_zip).resolve().parent
+        release = zip_home.parent if zip_home.name == "autograder" else zip_home   # with its solutions/
+        for line in sandbox.close_to_others([release, *{Path(s).resolve().parent for s in submissions}]):
+            print(line)
     with tempfile.TemporaryDirectory(prefix="lab8-release-") as tmp:
         os.chmod(tmp, 0o700)
         release = open_release(autograder_zip, Path(tmp))

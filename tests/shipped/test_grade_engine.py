@@ -163,6 +163,32 @@ def test_the_sandbox_user_is_contained_without_namespaces(tmp_path):
     assert "Landlock" in sandbox.describe("user", sandbox.layers())
 
 
+def test_user_mode_closes_what_any_uid_could_read_wherever_it_lives(tmp_path, monkeypatch):
+    """User mode's uids are fresh and in no group: a release, a submissions folder or the checkout that any uid
+    can reach (under /tmp, where Landlock lets a file be read by name, or anywhere on a host without Landlock) is
+    closed to others before student code runs, with a line saying so; what cannot be closed is refused in one
+    line naming it."""
+    import tempfile
+    shared = Path(tempfile.mkdtemp(prefix="lab8-test-release-"))   # /tmp: as a clone or a release left there
+    (shared / "solutions").mkdir()
+    (shared / "solutions" / "answer.py").write_text("42")
+    os.chmod(shared, 0o755)
+    try:
+        lines = sandbox.close_to_others([shared])
+        assert any(line.startswith(f"user mode: closed {shared} to other users (mode 755 → 750)") for line in lines)
+        assert not shared.stat().st_mode & 0o007 and sandbox.close_to_others([shared]) == []
+        assert not sandbox._open_to_others(sandbox.PROJECT) or sandbox.PROJECT in \
+            {Path(r) for r in sandbox._python_roots()}      # the checkout too, wherever it is
+        os.chmod(shared, 0o755)
+        monkeypatch.setattr(sandbox, "_python_roots", lambda: [str(shared / "venv")])
+        (shared / "venv").mkdir()
+        with pytest.raises(sandbox.SandboxError, match=f"user mode: {shared} holds the Python student code runs with"):
+            sandbox.close_to_others([shared])
+    finally:
+        import shutil
+        shutil.rmtree(shared)
+
+
 LEAVE_TRACES = """
 import ctypes, json, os, subprocess, time
 libc = ctypes.CDLL(None, use_errno=True)

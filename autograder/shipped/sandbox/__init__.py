@@ -177,6 +177,45 @@ def _contain_argv(mode: str, inside: Path, applied: list[str]) -> list[str]:
     return argv + ["--"]
 
 
+PROJECT = HERE.parents[2]   # the checkout (or the installation) this grader runs from
+
+
+def _open_to_others(folder: Path) -> bool:
+    """Whether a uid that is neither folder's owner nor in its group can reach what is in it: every folder above
+    it passable by others, and it listable or passable by them."""
+    if not folder.stat().st_mode & 0o005:
+        return False
+    return all(parent.stat().st_mode & 0o001 for parent in folder.parents)
+
+
+def close_to_others(folders=()) -> list[str]:
+    """User mode's files rule, wherever they live (/tmp included: Landlock lets the student side read a file
+    there by name, and a host may have no Landlock at all): the project's checkout and each of `folders` (a
+    release, the submissions' folders) is closed to every uid but its owner's and group's (the run's uids are
+    fresh: in no group) where any uid could reach it. Returns a line per folder it closed; raises SandboxError,
+    naming the folder, where one cannot be closed (student code would need it, or chmod fails)."""
+    lines, pythons = [], [Path(r) for r in _python_roots()]
+    for folder in dict.fromkeys([PROJECT, *map(Path, folders)]):
+        folder = folder.resolve()
+        if not folder.is_dir() or not _open_to_others(folder):
+            continue
+        if any(folder == p or p in folder.parents for p in pythons):   # in an installation: read by design
+            continue
+        inner = [p for p in pythons if folder in p.parents]
+        if inner:
+            raise SandboxError(f"user mode: {folder} holds the Python student code runs with ({inner[0]}) and any "
+                               "user can read it: use a Python outside it, or grade under bubblewrap")
+        mode = folder.stat().st_mode & 0o7777
+        try:
+            os.chmod(folder, mode & ~0o007)
+        except OSError as e:
+            raise SandboxError(f"user mode: {folder} is readable by any user and could not be closed "
+                               f"({e.strerror}); run `chmod o-rwx {folder}`, or grade under bubblewrap") from None
+        lines.append(f"user mode: closed {folder} to other users (mode {mode:o} → {mode & ~0o007:o}): student "
+                     "code runs under uids of its own")
+    return lines
+
+
 def choose_mode(requested: str | None = None) -> str:
     """`requested` ("auto", a mode, or $LAB8_SANDBOX when None): bwrap if it works here, else user
     (as root, with the user set up). Raises SandboxError when nothing can contain student code."""
@@ -398,6 +437,7 @@ def _run_as(uids, mode, scratch, argv, env, timeout, log_path, stop, private, me
                             uids.command() if uids else None)
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     elif mode == "user":
+        close_to_others()   # the checkout: closed before any run, wherever it lives (a no-op once closed)
         for folder in private:
             os.chmod(folder, 0o700)
         cmd, popen_env = uids.command() + argv, base_env
