@@ -13,6 +13,10 @@ from replab.errors import LabError
 
 GRADING_FILE = "grading.json"
 STUDENT_FILES = "student_files"   # in the zip: what goes beside the notebook (replab/, data/, tests/)
+# The Gradescope autograder settings the README asks for and the trial gives (build.py grade --gradescope): CPUs,
+# memory. Gradescope's own defaults are half a CPU and 768 MB, too little memory for PyTorch.
+GRADESCOPE_CPUS = 0.5
+GRADESCOPE_MEMORY_GB = 3
 PROBE_COUNT = 6   # the probes run after a notebook (autograder/shipped/sandbox/kernel_probes.PROBES)
 
 

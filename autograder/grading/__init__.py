@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from assignment.config import load_config
+from autograder.contract import GRADESCOPE_CPUS, GRADESCOPE_MEMORY_GB
 
 
 def parser() -> argparse.ArgumentParser:
@@ -22,12 +23,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--release", default="dist", help="the release folder holding the autograder zip")
     p.add_argument("--zip", help="grade with this autograder zip instead")
     p.add_argument("--jobs", type=int, default=1)
-    p.add_argument("--cpus", type=float, default=0.5,
+    p.add_argument("--cpus", type=float, default=GRADESCOPE_CPUS,
                    help="--gradescope: the CPUs the container gets, as set in Gradescope's autograder settings "
-                        "(default 0.5, Gradescope's default)")
-    p.add_argument("--memory", type=float, default=3.0,
-                   help="--gradescope: the container's memory in GB, as set in Gradescope (default 3, the setting "
-                        "the README asks for; Gradescope's own default is 0.75)")
+                        f"(default {GRADESCOPE_CPUS:g}, Gradescope's default)")
+    p.add_argument("--memory", type=float, default=float(GRADESCOPE_MEMORY_GB),
+                   help="--gradescope: the container's memory in GB, as set in Gradescope (default "
+                        f"{GRADESCOPE_MEMORY_GB:g}, the setting the README asks for; Gradescope's own default is 0.75)")
     p.add_argument("--timeout", type=int, default=None,
                    help="seconds the student side of one submission may run (default: the release's)")
     p.add_argument("--sandbox", choices=("auto", "bwrap", "user"), default="auto",

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from autograder.contract import GRADESCOPE_CPUS, GRADESCOPE_MEMORY_GB
+
 # The grading engine (torch, the judge) is imported where grading happens, not here: `build.py merge`
 # and the shard arithmetic use this module without paying seconds of imports for it.
 
@@ -144,7 +146,7 @@ def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None
     out_dir.mkdir(parents=True, exist_ok=True)
     mode = sandbox.choose_mode(mode)
     if mode == "user":
-        jobs = 1   # runs that share this machine's /tmp go one at a time (sandbox._one_run_per_tmp)
+        jobs = 1   # runs that share this machine's /tmp go one at a time (sandbox/user.py: hold)
         zip_home = Path(autograder_zip).resolve().parent
         release = zip_home.parent if zip_home.name == "autograder" else zip_home   # with its solutions/
         for line in sandbox.close_to_others([release, *{Path(s).resolve().parent for s in submissions}]):
@@ -223,7 +225,7 @@ def write_grades_csv(results, path, written_questions=(), written=None, students
 
 
 def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path, timeout=None,
-                         cpus: float = 0.5, memory: int = 3 * 2**30, landlock: bool = True, image=None) -> dict:
+                         cpus: float = GRADESCOPE_CPUS, memory: int = GRADESCOPE_MEMORY_GB * 2**30, landlock: bool = True, image=None) -> dict:
     from autograder.grading.container import Container
     from autograder.shipped.grade import InvalidSubmission, checked_zip_members
     dest = inside(out_dir, out_dir / stem)   # before anything runs: the result replaces only this folder
@@ -276,7 +278,7 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
 
 
 def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int = 1, timeout=None,
-                          progress=True, stems=None, cpus: float = 0.5, memory: int = 3 * 2**30,
+                          progress=True, stems=None, cpus: float = GRADESCOPE_CPUS, memory: int = GRADESCOPE_MEMORY_GB * 2**30,
                           landlock: bool = True, image: bool = False) -> list[dict]:
     """Each submission through the zip's own set-up and its real run_autograder, as root, in an
     /autograder tree laid out for it (path-mapped), inside the container Gradescope gives (container.py:

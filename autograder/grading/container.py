@@ -35,6 +35,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.contract import GRADESCOPE_CPUS, GRADESCOPE_MEMORY_GB
+
 # Docker's default capability set (moby's defaults: oci/caps/defaults.go)
 DOCKER_CAPS = ("chown", "dac_override", "fsetid", "fowner", "mknod", "net_raw", "setgid", "setuid", "setfcap",
                "setpcap", "net_bind_service", "sys_chroot", "kill", "audit_write")
@@ -55,8 +57,8 @@ def _own_cgroup(controller: str) -> str:
 @dataclass
 class Container:
     """One submission's container: make it, run `command(argv)` in it, read `memory_counters()`, `close()`."""
-    cpus: float = 0.5
-    memory: int = 3 * 2**30
+    cpus: float = GRADESCOPE_CPUS
+    memory: int = GRADESCOPE_MEMORY_GB * 2**30
     landlock: bool = True
     cgroups: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -26,7 +26,14 @@ DONE = ".built"   # the marker (JSON: what was built, and how long it took) a fi
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("LAB8_PLATFORM_CACHE", "/var/cache/lab8/platforms"))
+    """The cache, root's only (700): a built Gradescope image holds the zip it was made from, solutions included,
+    and a trial's student side (another uid; on a host without Landlock, every file any uid may read) must not
+    reach it. Roots are entered with bubblewrap, which never needs the way down to them opened."""
+    folder = Path(os.environ.get("LAB8_PLATFORM_CACHE", "/var/cache/lab8/platforms"))
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        os.chmod(folder, 0o700)
+    return folder
 
 
 def built(root: Path) -> dict | None:

@@ -30,16 +30,15 @@ from pathlib import Path
 import nbformat
 
 from autograder.shipped import sandbox
-from autograder.contract import GRADING_FILE, STUDENT_FILES, ContractError, GradingSpec
+from autograder.contract import GRADESCOPE_MEMORY_GB, GRADING_FILE, STUDENT_FILES, ContractError, GradingSpec
 from autograder.shipped.judge.checks import Context, verdict
 from autograder.shipped.judge.evidence import Evidence, Report, Unusable
 from autograder.shipped.judge.probes import PROBES, make_probes
 from autograder.shipped.judge.reference import cached_lab_reference
+from autograder.shipped.sandbox.protocol import NO_KERNEL, REFUSED, RUN_FILE, RUN_KEYS
 from replab.errors import LabError
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-NO_KERNEL = 75   # driver.py's exit status when the kernel never started
-REFUSED = 76     # contain.py's: a containment layer could not be applied (before any student code)
 # A submitted zip is unpacked only within these bounds (a small zip can hold gigabytes: a zip bomb).
 ZIP_LIMITS = {"bytes": 100 * 2**20, "entries": 2000, "unpacked": 500 * 2**20, "ratio": 200}
 MAX_KEPT_BYTES = 200 * 2**20  # a kept file (the student's CSV) larger than this is left behind
@@ -175,13 +174,12 @@ def _run_student_side(scratch: Path, release: Release, mode: str, timeout: float
     spec = release.spec
     limits = spec.limits(timeout)
     (scratch / "_grading").mkdir(exist_ok=True)
-    (scratch / "_grading" / "run.json").write_text(json.dumps({
-        # One cell may use a third of the run's time in CPU seconds (a busy machine or half a CPU stretches the
-        # wall time of honest work, not its CPU time), and may sit idle (stuck) as long; the cells together
-        # have the run's wall time, and every probe its own time after them. The notebook states these
-        # (GradingSpec.limits).
-        "notebook": spec.notebook, "csv_name": spec.csv_name, "cell_cpu": limits["cell_cpu"], "cell_timeout": limits["cell_cpu"],
-        "run_timeout": limits["run"], "probe_timeout": limits["probe"], "probes": list(PROBES)}))
+    # One cell may use a third of the run's time in CPU seconds (a busy machine or half a CPU stretches the wall
+    # time of honest work, not its CPU time), and may sit idle (stuck) as long; the cells together have the run's
+    # wall time, and every probe its own time after them. The notebook states these (GradingSpec.limits).
+    run = dict(zip(RUN_KEYS, (spec.notebook, spec.csv_name, limits["cell_cpu"], limits["cell_cpu"], limits["run"],
+                              limits["probe"], list(PROBES))))
+    scratch.joinpath(*RUN_FILE).write_text(json.dumps(run))
     env = {var: str(threads) for var in THREAD_VARS} if threads else {}
     state, returncode = sandbox.run_contained(mode, scratch, sandbox.driver_argv(scratch), env,
                                               limits["run"] + limits["probes"] + BACKSTOP, log_path, stop=stop,
@@ -257,7 +255,7 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                         continue
                     outcome = "infrastructure"
                     notes.append(f"Memory: {limit} was not enough (peak {peak}); raise the autograder's memory "
-                                 "(Gradescope: 3 GB or more).")
+                                 f"(Gradescope: {GRADESCOPE_MEMORY_GB} GB or more).")
                     tests = _zero_tests(spec, f"The grader ran out of memory on this notebook (limit {limit}, peak "
                                               f"{peak}), twice. Not the notebook's fault: a TA will regrade it.")
                     break

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ["build.py", "autograder", "assignment", "worksheet", "solutions", "templates"]
 OPTIONAL = {"umap", "google"}   # umap-learn: the [umap] extra; google.colab: only inside Colab, guarded
-OWN = {"wire"}                  # the driver's sibling (sandbox/wire.py), imported from its own folder
+OWN = {"wire", "protocol"}      # the driver's siblings (sandbox/wire.py, protocol.py), imported from their folder
 
 
 def imported_top_level() -> dict[str, Path]:

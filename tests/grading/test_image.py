@@ -59,6 +59,9 @@ def test_the_image_trial_grades_the_solution_full_marks_and_the_blank_zero(small
         pytest.skip(reason)
     out, _ = small_release
     zip_path = out / "wikipedia" / "autograder" / "lab8_wikipedia_autograder.zip"
+    from tests.conftest import PLATFORMS
+    if "gradescope-image" in PLATFORMS:   # started in the background once the release was built (conftest.py)
+        PLATFORMS["gradescope-image"].result()
     subs = tmp_path / "subs"
     subs.mkdir()
     shutil.copyfile(out / "wikipedia" / "solutions" / "lab8_wikipedia.ipynb", subs / "solution.ipynb")

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 
 from autograder.shipped import sandbox
-from autograder.contract import GRADING_FILE, STUDENT_FILES, GradingSpec
+from autograder.contract import GRADESCOPE_MEMORY_GB, GRADING_FILE, STUDENT_FILES, GradingSpec
 from autograder.shipped.grade import Release, grade_one
 
 
@@ -25,13 +24,8 @@ def autograder_root() -> Path:
 
 
 def setup_user() -> None:
-    """Let the uids of user mode reach the interpreter (each run draws fresh ones, no passwd entry: nothing to
-    create): search (not list) permission on the folders above the Python installation."""
-    for root in sandbox._python_roots():
-        for folder in [Path(root), *Path(root).parents]:
-            mode = folder.stat().st_mode
-            if not mode & 0o001:
-                os.chmod(folder, mode | 0o001)
+    """User mode's set-up, as the zip's setup.sh runs it (sandbox/user.py: setup)."""
+    sandbox.user.setup()
 
 
 def warm_replay(source: Path) -> None:
@@ -72,7 +66,7 @@ def fallback(root: Path, status: int) -> None:
         limit = f"{memory['limit'] / 2**20:.0f} MB" if memory["limit"] else "the container's memory"
         peak = f", peak {memory['peak'] / 2**20:.0f} MB" if memory["peak"] else ""
         reason, outcome = (f"the autograder ran out of memory ({limit}{peak}): the course staff must raise the "
-                           "autograder's memory (3 GB or more)", "infrastructure")
+                           f"autograder's memory ({GRADESCOPE_MEMORY_GB} GB or more)", "infrastructure")
     elif status in (124, 137):
         reason, outcome = "the autograder ran out of time", "timeout"
     else:

@@ -45,34 +45,29 @@ from traitlets.config import Config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)   # -I leaves this folder out; wire.py is beside this file (read now, at the start)
+import protocol  # noqa: E402
 import wire  # noqa: E402
+from protocol import NO_KERNEL, PROBE_FILES  # noqa: E402
 
 GRACE = 10        # seconds an interrupted cell has to give the kernel back before the kernel is killed
 FORK_WAIT = 30    # seconds the kernel has to answer "fork" (it only has to be alive, not idle)
-NO_KERNEL = 75    # exit status: the kernel never started (twice); the grader's sign of an infrastructure failure
 MAX_PROBE_BYTES = 1 << 30
 MAX_LEFT_BYTES = 200 << 20   # the notebook's CSV: more than 20 times the largest shipped variant's
-# The files each probe may send back (anything else it sends is dropped here).
-PROBE_FILES = {"harvest": r"harvest\.json|snapshots\.npy|final_separation\.npy",
-               "hook": r"hook\.json|hook_emb\d\.npy|hook_off\.npy", "snapshot": r"snapshot\.(json|npy)",
-               "train": r"train\.(json|npy)", "export": r"export\.(json|csv)", "separation": r"separation\.json"}
 # Read once, before any student code runs: every kernel of this grading starts from these.
 SOURCES = {}
 for _name in ("probe_kernel.py", "kernel_probes.py", "wire.py"):
     with open(os.path.join(HERE, _name)) as _f:
         SOURCES[_name] = _f.read()
-# Set by the grader when it is root (sandbox.Uids): the kernel runs under this uid and group, not the
+# Set by the grader when it is root (sandbox/uids.py): the kernel runs under this uid and group, not the
 # driver's, so the notebook cannot signal, trace or read this process. None: one uid for both.
-STUDENT = ((int(os.environ["LAB8_STUDENT_UID"]), int(os.environ["LAB8_STUDENT_GID"]))
-           if os.environ.get("LAB8_STUDENT_UID") else None)
+STUDENT = (tuple(int(os.environ[k]) for k in protocol.STUDENT_ENV) if os.environ.get(protocol.STUDENT_ENV[0])
+           else None)
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
 
 
 def as_student(argv):
     """argv run under the student's uid and group, with no capability and no way to gain one."""
-    uid, gid = STUDENT
-    return [SETPRIV, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
-            "--no-new-privs", "--", *argv]
+    return [*protocol.to_student(*STUDENT, setpriv=SETPRIV), *argv]
 
 
 class StudentKernelManager(AsyncKernelManager):
@@ -204,7 +199,7 @@ class Run:
     def __init__(self, workdir, inputs: bytes, report_fd: int):
         self.workdir = workdir
         self.report_fd = report_fd
-        with open(os.path.join(workdir, "_grading", "run.json")) as f:
+        with open(os.path.join(workdir, *protocol.RUN_FILE)) as f:
             self.spec = json.load(f)
         self.inputs = wire.decode(inputs) if inputs else ({}, {})
         self.status = {"kernel_starts": 0, "infrastructure": None, "cells": {}, "probes": {},
