@@ -303,7 +303,8 @@ def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int 
         from autograder.grading.image import build
         built = build(Path(zip_path))   # an ImageError (a GradingError) says the zip, the step and the log
     with tempfile.TemporaryDirectory(prefix="lab8-gradescope-") as tmp:
-        os.chmod(tmp, 0o755)
+        # root's only (mkdtemp's 700): each container is given its own run's folder (Container.command's keep), and
+        # nothing under it, not even a submission's name, is for another run's student side to see (inotify)
         if built is None:
             with zipfile.ZipFile(zip_path) as zf:   # setup.sh's last step (its package installs are this machine's)
                 zf.extractall(Path(tmp) / "setup")

@@ -243,6 +243,79 @@ def test_nothing_of_a_user_mode_run_survives_it_and_runs_never_share_a_uid(tmp_p
     assert not {str(one['uid']), str(two['uid'])} & set(os.listdir(sandbox.UID_CLAIMS))   # both given back
 
 
+WATCH_TMP = """
+import ctypes, json, os, struct, time
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(os.O_NONBLOCK)
+watched = {libc.inotify_add_watch(fd, b"/tmp", 0x100 | 0x80): "/tmp"}   # IN_CREATE | IN_MOVED_TO
+log = {"seen": [], "changed": [], "refused": 0}
+def attempt(path):
+    try:
+        if os.path.isdir(path):
+            wd = libc.inotify_add_watch(fd, path.encode(), 0x100 | 0x80 | 0x2)
+            if wd >= 0:
+                watched[wd] = path
+            for name in os.listdir(path):
+                attempt(os.path.join(path, name))
+        elif os.path.exists(path):
+            with open(path, "a") as f:
+                f.write("planted")
+            log["changed"].append(path)
+    except OSError:
+        log["refused"] += 1
+end = time.time() + 8
+while time.time() < end:
+    for path in list(log["seen"]):   # and again: by the name the grader's layout gives (it is public)
+        attempt(os.path.join(path, "scratch", "lab8_wikipedia.ipynb"))
+    try:
+        data = os.read(fd, 1 << 16)
+    except BlockingIOError:
+        time.sleep(0.05)
+        continue
+    i = 0
+    while i < len(data):
+        wd, mask, cookie, n = struct.unpack_from("iIII", data, i)
+        path = os.path.join(watched.get(wd, "/tmp"), data[i + 16:i + 16 + n].rstrip(b"\\0").decode())
+        i += 16 + n
+        log["seen"].append(path)
+        attempt(path)
+json.dump(log, open("seen.json", "w"))
+"""
+
+
+def test_a_run_that_watches_tmp_cannot_reach_the_next_submission(tmp_path):
+    """Two grading processes in user mode on one machine: while one run watches /tmp with inotify (Landlock does not
+    cover it) and tries to open whatever appears, the other stages its submission as grade_one does. The next
+    submission's scratch folder is root's until its own run holds its own uids, so nothing is changed."""
+    if os.geteuid() != 0:
+        pytest.skip("user mode is root's")
+    import tempfile
+    import threading
+    from autograder.shipped.gradescope import setup_user
+    setup_user()
+    attacker = Path(tempfile.mkdtemp(prefix="lab8-test-")) / "scratch"
+    attacker.mkdir()
+    watching = threading.Thread(target=sandbox.run_contained, args=(
+        "user", attacker, [sys.executable, "-c", WATCH_TMP], {}, 60, tmp_path / "attacker.log"))
+    watching.start()
+    time.sleep(3)   # the watch is on
+    workspace = Path(tempfile.mkdtemp(prefix="lab8-grade-"))   # as grade_one stages the next submission
+    (workspace / "scratch").mkdir()
+    victim = workspace / "scratch" / "lab8_wikipedia.ipynb"
+    victim.write_text("{}")
+    (workspace / "scratch" / "sub").mkdir()
+    (workspace / "scratch" / "sub" / "data.csv").write_text("x")
+    state, _ = sandbox.run_contained("user", workspace / "scratch", [sys.executable, "-c", "print('victim')"], {}, 60,
+                                     tmp_path / "victim.log")   # waits for the machine, then runs as its own uids
+    watching.join()
+    seen = json.loads((attacker / "seen.json").read_text())
+    assert state == "done" and victim.read_text() == "{}" and (workspace / "scratch" / "sub" / "data.csv").read_text() == "x"
+    assert str(workspace) in seen["seen"] and seen["changed"] == [] and seen["refused"], seen
+    import shutil
+    shutil.rmtree(workspace)
+    shutil.rmtree(attacker.parent)
+
+
 AT_THE_DRIVER = """
 import json, os, signal
 driver = os.getppid()
