@@ -10,10 +10,11 @@ that skips any of these grades in a kinder place than the students' and proves n
   2. refuses new namespaces with a seccomp filter, as Docker's profile does for a process without
      CAP_SYS_ADMIN (unshare, setns, mount; clone with a namespace flag; clone3 answers ENOSYS);
   3. keeps only Docker's default capabilities in its bounding set, then runs the command as root;
-  4. gives it a /tmp and a /dev/shm of its own (a mount namespace, made while still the host's root; /dev/shm
-     Docker's default 64 MB): on Gradescope every submission has its container, so no other run shares its
-     /tmp, and trials of a class run side by side (`--jobs`) as Gradescope's containers do. The folders the
-     run is given under /tmp (its /autograder tree, the judge's cache) are bound back in at their paths;
+  4. gives it a /tmp, a /var/tmp and a /dev/shm of its own (a mount namespace, made while still the host's root:
+     the first two are empty folders on this machine's disk, as a container's are on its image's, the last
+     Docker's default 64 MB in memory): on Gradescope every submission has its container, so no other run shares
+     them, and trials of a class run side by side (`--jobs`) as Gradescope's containers do. The folders the run is
+     given under /tmp (its /autograder tree, the judge's cache) are bound back in at their paths;
   5. with `landlock=False`, refuses Landlock's three calls (EPERM, what Docker's profile answers for a call it
      does not list): a Gradescope host with an older kernel or an older Docker has no Landlock, and the grader
      must hold there too (`build.py grade --gradescope --no-landlock`).
@@ -21,8 +22,8 @@ that skips any of these grades in a kinder place than the students' and proves n
 The grader inside then has to choose its own sandbox, as it must on Gradescope: no variable tells it.
 What could not be made (no writable cgroup here, say) is said in `Container.notes`, never skipped silently.
 
-    python -m autograder.grading.container [--cgroup DIR]... [--keep DIR]... [--refuse-landlock|--no-filter] \
-                                           -- COMMAND...                          (what Container.command runs)
+    python -m autograder.grading.container [--cgroup DIR]... [--disk DIR] [--keep DIR]...
+                                           [--refuse-landlock|--no-filter] -- COMMAND...  (Container.command's)
 """
 from __future__ import annotations
 
@@ -62,8 +63,14 @@ class Container:
     landlock: bool = True
     cgroups: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    disk: Path | None = None   # its /tmp and /var/tmp, on this machine's disk (root's only above them)
 
     def __post_init__(self):
+        import tempfile
+        self.disk = Path(tempfile.mkdtemp(prefix="lab8-trial-", dir="/var/tmp"))
+        for name in ("tmp", "var-tmp"):
+            (self.disk / name).mkdir()
+            os.chmod(self.disk / name, 0o1777)
         name = f"lab8-trial-{os.getpid()}-{secrets.token_hex(4)}"
         cpu_v1, mem_v1 = V1 / "cpu", V1 / "memory"
         try:
@@ -101,7 +108,7 @@ class Container:
         if enter is not None:
             inner = enter([python, "-c", filter_source(self.landlock), *inner])
             return [sys.executable, "-m", "autograder.grading.container", *joins, "--no-filter", "--", *inner]
-        joins += [a for path in keep for a in ("--keep", str(path))]
+        joins += ["--disk", str(self.disk), *(a for path in keep for a in ("--keep", str(path)))]
         refuse = [] if self.landlock else ["--refuse-landlock"]
         return [sys.executable, "-m", "autograder.grading.container", *joins, *refuse, "--", *inner]
 
@@ -116,7 +123,7 @@ class Container:
         if not self.cgroups:
             return "; ".join(self.notes) + landlock
         return (f"{self.cpus:g} CPU, {self.memory / 2**30:g} GiB, Docker's default capabilities, "
-                f"user namespaces refused, its own /tmp and /dev/shm{landlock}")
+                f"user namespaces refused, its own /tmp, /var/tmp and /dev/shm{landlock}")
 
     def close(self) -> None:
         for path in reversed(self.cgroups):
@@ -129,15 +136,20 @@ class Container:
                 except OSError:
                     time.sleep(0.1)
         self.cgroups = []
+        if self.disk is not None:
+            import shutil
+            shutil.rmtree(self.disk, ignore_errors=True)
+            self.disk = None
 
 
 CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x00020000, 0x1000, 0x4000, 0x40000
-PRIVATE = {"/tmp": "mode=1777", "/dev/shm": "mode=1777,size=64m"}   # Docker's: the image's /tmp, a 64 MB /dev/shm
+SHM = "mode=1777,size=64m"   # Docker's default /dev/shm
 
 
-def private_tmp(keep=()) -> None:
-    """This process (root, before the seccomp filter) gets a mount namespace with an empty /tmp and /dev/shm of
-    its own; each folder in `keep` appears at its old path, bound from the host's."""
+def private_tmp(disk: str | None, keep=()) -> None:
+    """This process (root, before the seccomp filter) gets a mount namespace with an empty /tmp and /var/tmp (the
+    `disk` folder's tmp/ and var-tmp/) and /dev/shm of its own; each folder in `keep` appears at its old path,
+    bound from the host's."""
     libc = ctypes.CDLL(None, use_errno=True)
 
     def check(result, what):
@@ -147,8 +159,12 @@ def private_tmp(keep=()) -> None:
     check(libc.unshare(CLONE_NEWNS), "unshare")
     check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
     fds = {path: os.open(path, os.O_RDONLY | os.O_DIRECTORY) for path in keep}   # this namespace's mounts
-    for target, options in PRIVATE.items():
-        check(libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, options.encode()), f"mount tmpfs {target}")
+    own = {"/tmp": os.open(f"{disk}/tmp", os.O_RDONLY | os.O_DIRECTORY),
+           "/var/tmp": os.open(f"{disk}/var-tmp", os.O_RDONLY | os.O_DIRECTORY)} if disk else {}
+    for target, fd in own.items():
+        check(libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, MS_BIND, None), f"bind {target}")
+        os.close(fd)
+    check(libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", 0, SHM.encode()), "mount tmpfs /dev/shm")
     for path, fd in fds.items():
         for folder in reversed([Path(path), *Path(path).parents]):
             if not folder.exists():
@@ -197,7 +213,8 @@ def main(argv=None) -> int:
     for _, path in filter(lambda p: p[0] == "--cgroup", pairs):
         Path(path, "cgroup.procs").write_text(str(os.getpid()))
     if apply_filter:   # the image trial's root has a /tmp of its own already
-        private_tmp([path for option, path in pairs if option == "--keep"])
+        disk = next((path for option, path in pairs if option == "--disk"), None)
+        private_tmp(disk, [path for option, path in pairs if option == "--keep"])
         refuse_namespaces(landlock)
     os.execvp(command[0], command)
 

@@ -290,6 +290,10 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                     outcome = "timeout"
                     notes.append(f"The notebook did not finish within {timeout:g} s; what it had done by then "
                                  "was graded.")
+                if state == "disk":
+                    notes.append(f"The notebook wrote more than {sandbox.MAX_DISK_BYTES / 2**30:g} GB (or "
+                                 f"{sandbox.MAX_DISK_FILES:,} files) in its folder and /tmp, so its run was stopped "
+                                 "there; what it had done by then was graded.")
                 ctx = Context(spec=spec, lab=cached_lab_reference(spec, release.data, threads), expected=expected,
                               evidence=evidence, notebook=notebook, status=status or {})
                 began = time.monotonic()

@@ -189,6 +189,38 @@ def test_user_mode_closes_what_any_uid_could_read_wherever_it_lives(tmp_path, mo
         shutil.rmtree(shared)
 
 
+WRITE = """
+import os, sys, time
+with open(sys.argv[1], "wb") as f:
+    for _ in range(int(sys.argv[2])):
+        f.write(b"x" * (1 << 20))
+        f.flush()
+time.sleep(2)   # long enough to be measured
+open("finished", "w").close()
+"""
+
+
+@pytest.mark.parametrize("mode, where", [("bwrap", "scratch"), ("user", "scratch"), ("user", "/tmp")])
+def test_a_run_that_writes_past_its_disk_share_is_stopped(tmp_path, monkeypatch, mode, where):
+    """A run may write sandbox.MAX_DISK_BYTES in all (its folder; in user mode also its files in the machine's /tmp):
+    past it the run is stopped ("disk"), with the limit in the results; a run under it is not."""
+    if mode == "bwrap" and not sandbox.bwrap_works() or mode == "user" and os.geteuid() != 0:
+        pytest.skip(f"no {mode} mode here")
+    import tempfile
+    monkeypatch.setattr(sandbox, "MAX_DISK_BYTES", 24 << 20)
+    monkeypatch.setattr(sandbox, "DISK_EVERY", 0.5)
+    for megabytes, expected in ((8, "done"), (40, "disk")):
+        scratch = Path(tempfile.mkdtemp(prefix="lab8-test-")) / "scratch"
+        scratch.mkdir()
+        target = "big.bin" if where == "scratch" else f"/tmp/lab8-test-big-{os.getpid()}.bin"
+        state, _ = sandbox.run_contained(mode, scratch, [sys.executable, "-c", WRITE, target, str(megabytes)], {}, 60,
+                                         tmp_path / "log")
+        assert state == expected and (scratch / "finished").exists() == (expected == "done"), (megabytes, state)
+        assert not os.path.exists(f"/tmp/lab8-test-big-{os.getpid()}.bin")   # user mode: its /tmp files go with it
+        import shutil
+        shutil.rmtree(scratch.parent)
+
+
 LEAVE_TRACES = """
 import ctypes, json, os, subprocess, time
 libc = ctypes.CDLL(None, use_errno=True)

@@ -1,7 +1,7 @@
 """Where student code runs when it is graded: contained, unprivileged, one writable folder.
 
 Each mode is one small module with the same few functions (works, inside, tmpdir, files, hold, prepare, command,
-end, end_uid, describe), chosen by `choose_mode`, best first:
+written, end, end_uid, describe), chosen by `choose_mode`, best first:
   bwrap  bwrap.py: bubblewrap's namespaces (PID, network, IPC, mount): only the system, Python and the scratch
          folder are visible, and every process dies with the run.
   user   user.py: namespaces refused (a root container such as Gradescope's): fresh uids per run, what any uid
@@ -145,6 +145,33 @@ def prepare_scratch(scratch: Path, uids: Uids | None) -> None:
 
 MAX_PROCESSES = 512       # a fork bomb stops here (counted per uid: the sandbox's own)
 MAX_FILE_BYTES = 4 << 30  # no single file larger than this
+# What one run may write in all (its scratch folder; in user mode also its files in the machine's /tmp, /var/tmp and
+# /dev/shm; under bubblewrap its own /tmp is a tmpfs of this size), and in how many files: a run past either is
+# stopped (state "disk"), measured every DISK_EVERY seconds. An honest run writes tens of MB.
+MAX_DISK_BYTES, MAX_DISK_FILES, DISK_EVERY = 4 << 30, 200_000, 2.0
+
+
+def disk_used(folders) -> tuple[int, int]:
+    """(bytes allocated, entries) under folders (files and folders, not following links), stopping past
+    MAX_DISK_FILES entries."""
+    used = count = 0
+    for top in folders:
+        if os.path.islink(top) or not os.path.isdir(top):
+            try:
+                used, count = used + os.lstat(top).st_blocks * 512, count + 1
+            except OSError:
+                pass
+            continue
+        for folder, dirs, files in os.walk(top):
+            for name in dirs + files:
+                try:
+                    used += os.lstat(os.path.join(folder, name)).st_blocks * 512
+                except OSError:
+                    pass
+                count += 1
+            if count > MAX_DISK_FILES:
+                return used, count
+    return used, count
 
 
 def memory_limit(share: int = 1) -> int:
@@ -162,8 +189,8 @@ def _limits(memory: int | None) -> list[str]:
 def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout: float, log_path: Path,
                   stop=None, private=(), memory: int | None = None, driver: bool = False, feed: bytes | None = None,
                   report=None) -> tuple[str, int | None]:
-    """Run argv (a Python command line) contained, with cwd scratch; returns ("done", "timeout" or
-    "cancelled", its exit status when done).
+    """Run argv (a Python command line) contained, with cwd scratch; returns ("done", "timeout", "disk" (it wrote
+    more than MAX_DISK_BYTES or MAX_DISK_FILES) or "cancelled", its exit status when done).
     `private`: folders closed to the sandbox user while it runs (user mode). argv is given the scratch
     folder's path as the process inside sees it. `driver`: argv is driver.py, which starts the student's
     code itself: as root, it runs under a uid of its own and starts the kernel under the student's (Uids).
@@ -209,7 +236,7 @@ def _run_as(uids, m, scratch, argv, env, timeout, log_path, stop, private, memor
             if report_pipe:
                 os.close(report_pipe[1])
         threads = _channels(popen, feed, report_pipe[0] if report_pipe else None, report)
-        state = "done"
+        state, measured = "done", time.monotonic()
         try:
             while popen.poll() is None:
                 if stop is not None and stop.is_set():
@@ -218,6 +245,12 @@ def _run_as(uids, m, scratch, argv, env, timeout, log_path, stop, private, memor
                 if time.monotonic() >= deadline:
                     state = "timeout"
                     break
+                if m.CONTAINED and time.monotonic() - measured >= DISK_EVERY:
+                    used, count = disk_used([scratch, *m.written(uids)])
+                    measured = time.monotonic()
+                    if used > MAX_DISK_BYTES or count > MAX_DISK_FILES:
+                        state = "disk"
+                        break
                 try:
                     popen.wait(timeout=0.2)
                 except subprocess.TimeoutExpired:

@@ -5,7 +5,7 @@ submissions or output folders. Started by root, the process inside drops to the 
 anything else runs; without root, bubblewrap maps one uid only, so the driver and the kernel share it (recorded).
 
 The same few functions in every mode's module (bwrap.py, user.py, none.py): works, inside, tmpdir, files, hold,
-prepare, command, end, describe."""
+prepare, command, written, end, end_uid, describe."""
 from __future__ import annotations
 
 import contextlib
@@ -21,6 +21,7 @@ NAME = "bwrap"
 CONTAINED = True
 INSIDE = "/work"       # where the scratch folder appears (a top-level mount point: folders bubblewrap makes on the
                         # way to a deeper one are closed to non-root)
+TMP_BYTES = 4 << 30    # its /tmp's size (sandbox.MAX_DISK_BYTES)
 _works: list[bool] = []
 
 
@@ -65,6 +66,10 @@ def command(scratch: Path, argv: list[str], env: dict, uids: Uids | None) -> tup
     # kill(-1) is confined to the run's own PID namespace
     cmd = _bwrap(scratch, argv, {**env, "LAB8_SANDBOX_PID_NAMESPACE": "1"}, uids.command() if uids else None)
     return cmd, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+
+
+def written(uids) -> list[str]:
+    return []   # only the scratch folder: its /tmp is a tmpfs of a fixed size (sandbox.MAX_DISK_BYTES)
 
 
 def end(uids: Uids | None) -> None:
@@ -113,7 +118,8 @@ def _bwrap(scratch: Path, inner: list[str], env: dict, drop: list[str] | None = 
     scratch = str(Path(scratch).resolve())
     cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv", *_system_binds(),
-           "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",   # a private /tmp anyone may write
+           "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
+           # a private /tmp anyone may write, of a fixed size
            "--bind", scratch, INSIDE, "--chdir", INSIDE]
     for key, value in env.items():
         cmd += ["--setenv", key, value]

@@ -38,6 +38,10 @@ def command(scratch: Path, argv: list[str], env: dict, uids) -> tuple[list[str],
     return argv, {**os.environ, **env}
 
 
+def written(uids) -> list[str]:
+    return []
+
+
 def end(uids) -> None:
     pass
 

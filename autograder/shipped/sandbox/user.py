@@ -6,7 +6,7 @@ folders and their System V objects are gone (`end_uid`), before the judge looks 
 go one at a time (`hold`).
 
 The same few functions in every mode's module (bwrap.py, user.py, none.py): works, inside, tmpdir, files, hold,
-prepare, command, end, describe."""
+prepare, command, written, end, end_uid, describe."""
 from __future__ import annotations
 
 import contextlib
@@ -81,6 +81,17 @@ def prepare(private) -> None:
 
 def command(scratch: Path, argv: list[str], env: dict, uids: Uids) -> tuple[list[str], dict]:
     return uids.command() + argv, env
+
+
+def written(uids: Uids | None) -> list[str]:
+    """What the run's uids wrote in the machine's shared folders (counted against sandbox.MAX_DISK_BYTES)."""
+    found = []
+    for top in SHARED_FOLDERS:
+        try:
+            found += [e.path for e in os.scandir(top) if uids and e.stat(follow_symlinks=False).st_uid in uids.all()]
+        except OSError:
+            continue
+    return found
 
 
 def end(uids: Uids) -> None:
