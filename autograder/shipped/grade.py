@@ -290,6 +290,10 @@ def grade_one(submission, release: Release, result_dir: Path, mode: str, timeout
                     outcome = "timeout"
                     notes.append(f"The notebook did not finish within {timeout:g} s; what it had done by then "
                                  "was graded.")
+                if state == "memory":
+                    notes.append(f"The notebook's processes together held more than "
+                                 f"{sandbox.memory_limit(share) / 2**30:.1f} GB of memory (shared memory included), "
+                                 "so its run was stopped there; what it had done by then was graded.")
                 if state == "disk":
                     notes.append(f"The notebook wrote more than {sandbox.MAX_DISK_BYTES / 2**30:g} GB (or "
                                  f"{sandbox.MAX_DISK_FILES:,} files) in its folder and /tmp, so its run was stopped "

@@ -221,6 +221,45 @@ def test_a_run_that_writes_past_its_disk_share_is_stopped(tmp_path, monkeypatch,
         shutil.rmtree(scratch.parent)
 
 
+HOLD = """
+import ctypes, os, sys, time
+how, megabytes = sys.argv[1], int(sys.argv[2])
+if how == "workers":   # three forked workers, each its own memory
+    for _ in range(3):
+        if os.fork() == 0:
+            block = bytearray(megabytes << 20)
+            time.sleep(20)
+            os._exit(0)
+elif how == "sysv":    # a System V segment, filled, then left with no process attached
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    key = libc.shmget(0, megabytes << 20, 0o1600)
+    at = libc.shmat(key, None, 0)
+    ctypes.memset(at, 1, megabytes << 20)
+    libc.shmdt(ctypes.c_void_p(at))
+time.sleep(3)
+open("finished", "w").close()
+"""
+
+
+@pytest.mark.parametrize("mode, how", [("bwrap", "workers"), ("user", "workers"), ("user", "sysv")])
+def test_a_run_is_held_to_its_memory_wherever_it_put_it(tmp_path, mode, how):
+    """The run's memory is every process it started and the shared memory its uids hold outside them: past its
+    limit the run is stopped ("memory"); under it, it is not."""
+    if mode == "bwrap" and not sandbox.bwrap_works() or mode == "user" and os.geteuid() != 0:
+        pytest.skip(f"no {mode} mode here")
+    import tempfile
+    # 200 MB for the run (and for each process's data: RLIMIT_DATA): three workers of 120 MB, or a 250 MB segment
+    for megabytes, expected in ((10, "done"), (120 if how == "workers" else 250, "memory")):
+        scratch = Path(tempfile.mkdtemp(prefix="lab8-test-")) / "scratch"
+        scratch.mkdir()
+        state, _ = sandbox.run_contained(mode, scratch, [sys.executable, "-c", HOLD, how, str(megabytes)], {}, 60,
+                                         tmp_path / "log", memory=200 << 20)
+        assert state == expected, (how, megabytes, state, (tmp_path / "log").read_text()[-1500:])
+        import shutil
+        shutil.rmtree(scratch.parent)
+
+
 LEAVE_TRACES = """
 import ctypes, json, os, subprocess, time
 libc = ctypes.CDLL(None, use_errno=True)

@@ -1,7 +1,7 @@
 """Where student code runs when it is graded: contained, unprivileged, one writable folder.
 
 Each mode is one small module with the same few functions (works, inside, tmpdir, files, hold, prepare, command,
-written, end, end_uid, describe), chosen by `choose_mode`, best first:
+written, shared_memory, end, end_uid, describe), chosen by `choose_mode`, best first:
   bwrap  bwrap.py: bubblewrap's namespaces (PID, network, IPC, mount): only the system, Python and the scratch
          folder are visible, and every process dies with the run.
   user   user.py: namespaces refused (a root container such as Gradescope's): fresh uids per run, what any uid
@@ -36,7 +36,7 @@ import psutil
 
 from . import bwrap, none, protocol, user  # noqa: F401 (protocol: the grader's name for it)
 from .base import SandboxError, python_roots
-from .uids import SANDBOX_UIDS, UID_CLAIMS, Uids, claim as claim_uids  # noqa: F401
+from .uids import SANDBOX_UIDS, UID_CLAIMS, Uids, claim as claim_uids, processes as processes_of  # noqa: F401
 # the grader's and the tests' names for what the modes hold
 from .user import PROJECT, close_to_others, sysv_objects   # noqa: F401
 
@@ -147,7 +147,8 @@ MAX_PROCESSES = 512       # a fork bomb stops here (counted per uid: the sandbox
 MAX_FILE_BYTES = 4 << 30  # no single file larger than this
 # What one run may write in all (its scratch folder; in user mode also its files in the machine's /tmp, /var/tmp and
 # /dev/shm; under bubblewrap its own /tmp is a tmpfs of this size), and in how many files: a run past either is
-# stopped (state "disk"), measured every DISK_EVERY seconds. An honest run writes tens of MB.
+# stopped (state "disk"), measured every DISK_EVERY seconds (its memory too: memory_used). An honest run writes
+# tens of MB.
 MAX_DISK_BYTES, MAX_DISK_FILES, DISK_EVERY = 4 << 30, 200_000, 2.0
 
 
@@ -180,6 +181,35 @@ def memory_limit(share: int = 1) -> int:
     return int(psutil.virtual_memory().total * 0.6 / max(1, share))
 
 
+def memory_used(uids, popen, m, limit: int) -> int:
+    """Bytes of memory the run holds: every process it started, wherever it was reparented (its uids' processes;
+    without uids of its own, the run's process tree), and the shared memory its uids hold outside any process (the
+    mode's `shared_memory`). RSS first (cheap); where that passes the limit, the proportional set size, so pages
+    that forked workers share with their parent count once."""
+    if uids is not None:
+        procs = [p for uid in uids.all() for p in processes_of(uid)]
+    else:
+        try:
+            procs = [psutil.Process(popen.pid), *psutil.Process(popen.pid).children(recursive=True)]
+        except psutil.Error:
+            procs = []
+    used = 0
+    for proc in procs:
+        try:
+            used += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    if used + m.shared_memory(uids) <= limit:
+        return used + m.shared_memory(uids)
+    used = 0
+    for proc in procs:
+        try:
+            used += proc.memory_full_info().pss
+        except psutil.Error:
+            pass
+    return used + m.shared_memory(uids)
+
+
 def _limits(memory: int | None) -> list[str]:
     """util-linux's prlimit in front of the command (a preexec_fn is unsafe with grading threads)."""
     limits = ["prlimit", f"--nproc={MAX_PROCESSES}", f"--fsize={MAX_FILE_BYTES}"]
@@ -190,7 +220,8 @@ def run_contained(mode: str, scratch: Path, argv: list[str], env: dict, timeout:
                   stop=None, private=(), memory: int | None = None, driver: bool = False, feed: bytes | None = None,
                   report=None) -> tuple[str, int | None]:
     """Run argv (a Python command line) contained, with cwd scratch; returns ("done", "timeout", "disk" (it wrote
-    more than MAX_DISK_BYTES or MAX_DISK_FILES) or "cancelled", its exit status when done).
+    more than MAX_DISK_BYTES or MAX_DISK_FILES), "memory" (its processes and shared memory together held more than
+    `memory`: memory_used) or "cancelled", its exit status when done).
     `private`: folders closed to the sandbox user while it runs (user mode). argv is given the scratch
     folder's path as the process inside sees it. `driver`: argv is driver.py, which starts the student's
     code itself: as root, it runs under a uid of its own and starts the kernel under the student's (Uids).
@@ -247,10 +278,13 @@ def _run_as(uids, m, scratch, argv, env, timeout, log_path, stop, private, memor
                     break
                 if m.CONTAINED and time.monotonic() - measured >= DISK_EVERY:
                     used, count = disk_used([scratch, *m.written(uids)])
-                    measured = time.monotonic()
                     if used > MAX_DISK_BYTES or count > MAX_DISK_FILES:
                         state = "disk"
                         break
+                    if memory and memory_used(uids, popen, m, memory) > memory:
+                        state = "memory"
+                        break
+                    measured = time.monotonic()
                 try:
                     popen.wait(timeout=0.2)
                 except subprocess.TimeoutExpired:

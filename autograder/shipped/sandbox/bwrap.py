@@ -5,7 +5,7 @@ submissions or output folders. Started by root, the process inside drops to the 
 anything else runs; without root, bubblewrap maps one uid only, so the driver and the kernel share it (recorded).
 
 The same few functions in every mode's module (bwrap.py, user.py, none.py): works, inside, tmpdir, files, hold,
-prepare, command, written, end, end_uid, describe."""
+prepare, command, written, shared_memory, end, end_uid, describe."""
 from __future__ import annotations
 
 import contextlib
@@ -22,6 +22,7 @@ CONTAINED = True
 INSIDE = "/work"       # where the scratch folder appears (a top-level mount point: folders bubblewrap makes on the
                         # way to a deeper one are closed to non-root)
 TMP_BYTES = 4 << 30    # its /tmp's size (sandbox.MAX_DISK_BYTES)
+SHM_BYTES = 1 << 30    # its /dev/shm's
 _works: list[bool] = []
 
 
@@ -72,6 +73,10 @@ def written(uids) -> list[str]:
     return []   # only the scratch folder: its /tmp is a tmpfs of a fixed size (sandbox.MAX_DISK_BYTES)
 
 
+def shared_memory(uids) -> int:
+    return 0   # its IPC namespace and /dev/shm (a tmpfs of SHM_BYTES) are the run's own, and end with it
+
+
 def end(uids: Uids | None) -> None:
     pass   # its PID namespace ended with its first process: every process in it with it
 
@@ -119,7 +124,8 @@ def _bwrap(scratch: Path, inner: list[str], env: dict, drop: list[str] | None = 
     cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv", *_system_binds(),
            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
-           # a private /tmp anyone may write, of a fixed size
+           # a private /tmp anyone may write, of a fixed size; a /dev/shm too (POSIX shared memory)
+           "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
            "--bind", scratch, INSIDE, "--chdir", INSIDE]
     for key, value in env.items():
         cmd += ["--setenv", key, value]

@@ -6,7 +6,7 @@ folders and their System V objects are gone (`end_uid`), before the judge looks 
 go one at a time (`hold`).
 
 The same few functions in every mode's module (bwrap.py, user.py, none.py): works, inside, tmpdir, files, hold,
-prepare, command, written, end, end_uid, describe."""
+prepare, command, written, shared_memory, end, end_uid, describe."""
 from __future__ import annotations
 
 import contextlib
@@ -92,6 +92,28 @@ def written(uids: Uids | None) -> list[str]:
         except OSError:
             continue
     return found
+
+
+def shared_memory(uids: Uids | None) -> int:
+    """Bytes its uids hold in the machine's /dev/shm and in System V segments, which outlive the processes that
+    made them (and count against the run's memory: sandbox.memory_used)."""
+    if uids is None:
+        return 0
+    held = 0
+    for entry in os.scandir("/dev/shm") if os.path.isdir("/dev/shm") else ():
+        try:
+            info = entry.stat(follow_symlinks=False)
+            held += info.st_blocks * 512 if info.st_uid in uids.all() else 0
+        except OSError:
+            pass
+    try:
+        lines = Path("/proc/sysvipc/shm").read_text().splitlines()
+        head = lines[0].split()
+        size, owner = head.index("rss" if "rss" in head else "size"), head.index("uid")   # resident bytes
+        held += sum(int(row.split()[size]) for row in lines[1:] if int(row.split()[owner]) in uids.all())
+    except (OSError, ValueError, IndexError):
+        pass
+    return held
 
 
 def end(uids: Uids) -> None:
