@@ -193,21 +193,18 @@ def memory_used(uids, popen, m, limit: int) -> int:
             procs = [psutil.Process(popen.pid), *psutil.Process(popen.pid).children(recursive=True)]
         except psutil.Error:
             procs = []
-    used = 0
-    for proc in procs:
-        try:
-            used += proc.memory_info().rss
-        except psutil.Error:
-            pass
-    if used + m.shared_memory(uids) <= limit:
-        return used + m.shared_memory(uids)
-    used = 0
-    for proc in procs:
-        try:
-            used += proc.memory_full_info().pss
-        except psutil.Error:
-            pass
-    return used + m.shared_memory(uids)
+
+    def total(read) -> int:
+        found = 0
+        for proc in procs:
+            try:
+                found += read(proc)
+            except psutil.Error:
+                pass
+        return found
+    shared = m.shared_memory(uids)
+    rss = total(lambda proc: proc.memory_info().rss) + shared
+    return rss if rss <= limit else total(lambda proc: proc.memory_full_info().pss) + shared
 
 
 def _limits(memory: int | None) -> list[str]:
