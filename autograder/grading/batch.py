@@ -148,8 +148,8 @@ def grade_submissions(submissions, autograder_zip, out_dir, jobs=1, timeout=None
     if mode == "user":
         jobs = 1   # runs that share this machine's /tmp go one at a time (sandbox/user.py: hold)
         zip_home = Path(autograder_zip).resolve().parent
-        release = zip_home.parent if zip_home.name == "autograder" else zip_home   # with its solutions/
-        for line in sandbox.close_to_others([release, *{Path(s).resolve().parent for s in submissions}]):
+        release_dir = zip_home.parent if zip_home.name == "autograder" else zip_home   # with its solutions/
+        for line in sandbox.close_to_others([release_dir, *{Path(s).resolve().parent for s in submissions}]):
             print(line)
     with tempfile.TemporaryDirectory(prefix="lab8-release-") as tmp:
         os.chmod(tmp, 0o700)
@@ -225,7 +225,8 @@ def write_grades_csv(results, path, written_questions=(), written=None, students
 
 
 def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_dir: Path, timeout=None,
-                         cpus: float = GRADESCOPE_CPUS, memory: int = GRADESCOPE_MEMORY_GB * 2**30, landlock: bool = True, image=None) -> dict:
+                         cpus: float = GRADESCOPE_CPUS, memory: int = GRADESCOPE_MEMORY_GB * 2**30,
+                         landlock: bool = True, image=None) -> dict:
     from autograder.grading.container import Container
     from autograder.shipped.grade import InvalidSubmission, checked_zip_members
     dest = inside(out_dir, out_dir / stem)   # before anything runs: the result replaces only this folder
@@ -278,8 +279,9 @@ def _one_like_gradescope(zip_path: Path, sub: Path, stem: str, tmp: Path, out_di
 
 
 def grade_like_gradescope(zip_path: Path, submissions, out_dir: Path, jobs: int = 1, timeout=None,
-                          progress=True, stems=None, cpus: float = GRADESCOPE_CPUS, memory: int = GRADESCOPE_MEMORY_GB * 2**30,
-                          landlock: bool = True, image: bool = False) -> list[dict]:
+                          progress=True, stems=None, cpus: float = GRADESCOPE_CPUS,
+                          memory: int = GRADESCOPE_MEMORY_GB * 2**30, landlock: bool = True,
+                          image: bool = False) -> list[dict]:
     """Each submission through the zip's own set-up and its real run_autograder, as root, in an
     /autograder tree laid out for it (path-mapped), inside the container Gradescope gives (container.py:
     `cpus` CPUs, `memory` bytes, Docker's capabilities, no user namespaces; `landlock=False`: a host that

@@ -31,7 +31,9 @@ import ctypes
 import errno
 import os
 import secrets
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +68,6 @@ class Container:
     disk: Path | None = None   # its /tmp and /var/tmp, on this machine's disk (root's only above them)
 
     def __post_init__(self):
-        import tempfile
         self.disk = Path(tempfile.mkdtemp(prefix="lab8-trial-", dir="/var/tmp"))
         for name in ("tmp", "var-tmp"):
             (self.disk / name).mkdir()
@@ -137,7 +138,6 @@ class Container:
                     time.sleep(0.1)
         self.cgroups = []
         if self.disk is not None:
-            import shutil
             shutil.rmtree(self.disk, ignore_errors=True)
             self.disk = None
 

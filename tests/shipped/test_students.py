@@ -42,9 +42,9 @@ def public_checks(executed: Path) -> dict[str, bool]:
 
 def _side_by_side(jobs):
     """{key: result} of gradings, each a (key, function, args) job whose key ends with its path, in two lanes
-    at once: the local ones in one, the trial's then user mode's in the other. The trial's container has half a
-    CPU and grades one notebook at a time, so it runs beside the local gradings (which take the rest of the
-    machine) rather than after them; user mode shares the trial's student account, so those two never overlap.
+    at once: the local ones in one, the trial's then user mode's in the other. Each of the trial's containers has
+    half a CPU (two at a time: each has its own /tmp and uids), so the trial runs beside the local gradings (which
+    take the rest of the machine) rather than after them; user mode's runs on this machine's /tmp go one at a time.
     Cells are limited by CPU time, not wall time: a machine this busy must cost no honest notebook a point (the
     corpora check that too)."""
     late = [job for job in jobs if job[0][0] == "nproc"]   # the process-limit cases: after the trial, to even the lanes

@@ -47,7 +47,7 @@ DRIVER_FILES = ("driver.py", "probe_kernel.py", "kernel_probes.py", "wire.py", "
 MODES = {m.NAME: m for m in (bwrap, user, none)}
 
 
-_probe_cache: dict[str, bool] = {}
+_probe_cache: dict[str, list[str]] = {}
 
 
 def layers() -> list[str]:

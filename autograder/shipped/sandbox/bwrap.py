@@ -81,8 +81,7 @@ def end(uids: Uids | None) -> None:
     pass   # its PID namespace ended with its first process: every process in it with it
 
 
-def end_uid(uid: int) -> None:
-    pass   # nothing of a uid outlives the namespaces (IPC, /tmp and /dev are the run's own)
+end_uid = None   # nothing of a uid outlives the namespaces (IPC, /tmp and /dev are the run's own)
 
 
 def describe(applied: list[str]) -> str:

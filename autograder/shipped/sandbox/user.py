@@ -83,15 +83,45 @@ def command(scratch: Path, argv: list[str], env: dict, uids: Uids) -> tuple[list
     return uids.command() + argv, env
 
 
-def written(uids: Uids | None) -> list[str]:
-    """What the run's uids wrote in the machine's shared folders (counted against sandbox.MAX_DISK_BYTES)."""
+def left_by(owners, tops=SHARED_FOLDERS) -> list[os.DirEntry]:
+    """The entries directly in the machine's shared folders (`tops`) that one of the uids `owners` made."""
     found = []
-    for top in SHARED_FOLDERS:
+    for top in tops:
         try:
-            found += [e.path for e in os.scandir(top) if uids and e.stat(follow_symlinks=False).st_uid in uids.all()]
+            entries = list(os.scandir(top))
         except OSError:
             continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid in owners:
+                    found.append(entry)
+            except OSError:
+                pass
     return found
+
+
+def sysv_rows(kind: str) -> list[dict[str, str]]:
+    """/proc/sysvipc/<kind> (shm, msg or sem) as rows keyed by its header; the object's id is under "id" (the
+    header says shmid, msqid or semid)."""
+    try:
+        lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+    except OSError:
+        return []
+    head = lines[0].split() if lines else []
+    if len(head) < 2 or not head[1].endswith("id") or "uid" not in head:   # key, shmid (msqid, semid), …, uid
+        return []
+    head[1] = "id"
+    return [dict(zip(head, row.split())) for row in lines[1:] if len(row.split()) >= len(head)]
+
+
+def sysv_objects(kind: str, uid: int) -> list[str]:
+    """The ids of the System V objects (`kind`: shm, msg or sem) that uid owns."""
+    return [row["id"] for row in sysv_rows(kind) if row["uid"] == str(uid)]
+
+
+def written(uids: Uids | None) -> list[str]:
+    """What the run's uids wrote in the machine's shared folders (counted against sandbox.MAX_DISK_BYTES)."""
+    return [entry.path for entry in left_by(uids.all())] if uids else []
 
 
 def shared_memory(uids: Uids | None) -> int:
@@ -100,19 +130,14 @@ def shared_memory(uids: Uids | None) -> int:
     if uids is None:
         return 0
     held = 0
-    for entry in os.scandir("/dev/shm") if os.path.isdir("/dev/shm") else ():
+    for entry in left_by(uids.all(), ("/dev/shm",)):
         try:
-            info = entry.stat(follow_symlinks=False)
-            held += info.st_blocks * 512 if info.st_uid in uids.all() else 0
+            held += entry.stat(follow_symlinks=False).st_blocks * 512
         except OSError:
             pass
-    try:
-        lines = Path("/proc/sysvipc/shm").read_text().splitlines()
-        head = lines[0].split()
-        size, owner = head.index("rss" if "rss" in head else "size"), head.index("uid")   # resident bytes
-        held += sum(int(row.split()[size]) for row in lines[1:] if int(row.split()[owner]) in uids.all())
-    except (OSError, ValueError, IndexError):
-        pass
+    owners = {str(uid) for uid in uids.all()}
+    for row in sysv_rows("shm"):   # resident bytes where the kernel says them
+        held += int(row.get("rss", row["size"])) if row["uid"] in owners else 0
     return held
 
 
@@ -127,37 +152,17 @@ def end_uid(uid: int) -> None:
     /tmp and /dev/shm are shared by every process, so they cannot be private mounts): its files in the shared
     folders, and its System V shared memory, queues and semaphores, which would otherwise outlive every process."""
     kill_all(uid)
-    for top in SHARED_FOLDERS:
+    for entry in left_by({uid}):
         try:
-            entries = list(os.scandir(top))
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
         except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
-            except OSError:
-                pass
+            pass
     for kind, option in SYSV_IPC.items():
         for key in sysv_objects(kind, uid):
             subprocess.run(["ipcrm", option, key], capture_output=True)
-
-
-def sysv_objects(kind: str, uid: int) -> list[str]:
-    """The ids of the System V objects (`kind`: shm, msg or sem) that uid owns."""
-    try:
-        lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
-    except OSError:
-        return []
-    head = lines[0].split() if lines else []
-    if len(head) < 2 or not head[1].endswith("id") or "uid" not in head:   # key, shmid (msqid, semid), …, uid
-        return []
-    at, owner = 1, head.index("uid")
-    return [row.split()[at] for row in lines[1:] if len(row.split()) > owner and row.split()[owner] == str(uid)]
 
 
 def describe(applied: list[str]) -> str:
